@@ -60,7 +60,7 @@ def decode(self: IdEncoder, codes) -> np.ndarray:
     if bad.any(): raise ValueError(f"Codes {np.unique(codes[bad])[:5].tolist()} are not {self.name} codes (1..{len(self)}).")
     return self.ids[codes - 1]
 
-# %% ../nbs/01a_encoding.ipynb #a0fb23ae
+# %% ../nbs/01a_encoding.ipynb #d3b508b6
 @patch
 def label(self: IdEncoder, codes) -> np.ndarray:
     "Labels (titles) of `codes`; code 0 reads `<pad>`."
@@ -84,7 +84,7 @@ def encode_labels(self: IdEncoder, labels, unknown: str = "raise") -> np.ndarray
         raise KeyError(f"Unknown {self.name} labels {codes.index[codes.isna()][:3].tolist()}.")
     return codes.fillna(0).to_numpy(dtype=np.int64)
 
-# %% ../nbs/01a_encoding.ipynb #8f8f2e44
+# %% ../nbs/01a_encoding.ipynb #c4c7732a
 @patch
 def save(self: IdEncoder, path) -> Path:
     "Write the encoder to `path` as JSON."
