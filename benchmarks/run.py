@@ -111,7 +111,121 @@ def bench_mf_fair_vs_svd(data_dir):
                         "project_epochs": run.epochs}}
 
 
-BENCHMARKS = {"mf-throughput": bench_mf_throughput, "mf-fair-vs-svd": bench_mf_fair_vs_svd}
+def _study_style_windows(values, size=10, pad=0):
+    "The study's windowing: a Python loop building one padded tuple per rating."
+    windows = []
+    for i in range(len(values)):
+        window = list(values[max(0, i - size + 1):i + 1])
+        windows.append(tuple([pad] * (size - len(window)) + window))
+    return windows
+
+
+def _study_style_preparation(folder: Path):
+    "The study's data preparation: python-engine reads, a merge with movies, an unstable sort by time, per-user lists, tuple windows."
+    ratings = pd.read_csv(folder/"ratings.dat", sep="::", engine="python", names=["user_id", "movie_id", "rating", "unix_timestamp"])
+    movies = pd.read_csv(folder/"movies.dat", sep="::", engine="python", encoding="latin-1", names=["movie_id", "title", "genres"])
+    users = pd.read_csv(folder/"users.dat", sep="::", engine="python", names=["user_id", "sex", "age_group", "occupation", "zip_code"])
+    ratings = ratings.merge(movies, on="movie_id").sort_values("unix_timestamp")
+    start = time.perf_counter()
+    grouped = ratings.groupby("user_id")
+    frame = pd.DataFrame({"user_id": list(grouped.groups), "movie_ids": grouped.movie_id.apply(list).to_numpy(),
+                          "ratings": grouped.rating.apply(list).to_numpy()})
+    frame["movie_windows"] = frame.movie_ids.apply(_study_style_windows)
+    frame["rating_windows"] = frame.ratings.apply(_study_style_windows)
+    rows = frame[["user_id", "movie_windows", "rating_windows"]].explode(["movie_windows", "rating_windows"], ignore_index=True)
+    is_last = ~rows.user_id.duplicated(keep="last")
+    train, valid = rows[~is_last], rows[is_last]
+    return {"sequences_seconds": time.perf_counter() - start, "train": len(train), "valid": len(valid), "users": len(users)}
+
+
+def _project_preparation(folder: Path):
+    "This project's data preparation: typed C-parser load, leave-last-out split, vectorised windows."
+    from movielens_rec.sequences import make_sequences, split_sequences
+    from movielens_rec.split import chronological_order, split_ratings
+    ml = load_movielens(folder)
+    train, valid = split_ratings(ml.ratings, "default")
+    movies = IdEncoder.fit(ml.ratings.movie_id)
+    start = time.perf_counter()
+    train_seqs, valid_seqs = split_sequences(make_sequences(ml.ratings, movies, chronological_order(ml.ratings)), valid)
+    return {"sequences_seconds": time.perf_counter() - start, "train": len(train_seqs), "valid": len(valid_seqs), "users": len(ml.users)}
+
+
+def _timed_and_traced(function, *args):
+    "Wall seconds of one call, then the peak traced allocation (bytes) of a second call under tracemalloc."
+    import tracemalloc
+    start = time.perf_counter(); result = function(*args); seconds = time.perf_counter() - start
+    tracemalloc.start(); function(*args); peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
+    return result, seconds, peak
+
+
+def bench_data_preparation(data_dir):
+    "Load + split + length-10 sequences: time and peak memory, this project versus the study's pandas approach."
+    from movielens_rec.data import get_movielens
+    folder = get_movielens(data_dir)
+    ours, our_seconds, our_peak = _timed_and_traced(_project_preparation, folder)
+    theirs, their_seconds, their_peak = _timed_and_traced(_study_style_preparation, folder)
+    if (ours["train"], ours["valid"]) != (theirs["train"], theirs["valid"]):
+        raise AssertionError(f"the two pipelines disagree: {ours} versus {theirs}")
+    end_to_end, sequences, memory = their_seconds / our_seconds, theirs["sequences_seconds"] / ours["sequences_seconds"], our_peak / their_peak
+    return {"metric": "seconds for load + split + length-10 sequences (ratio: reference / project)", "project": our_seconds,
+            "reference": their_seconds, "ratio": end_to_end, "goal": ">= 20x end to end, >= 50x sequences alone, <= 1/4 peak memory",
+            "passed": end_to_end >= 20 and sequences >= 50 and memory <= 0.25,
+            "details": {"sequences_only_project_s": ours["sequences_seconds"], "sequences_only_reference_s": theirs["sequences_seconds"],
+                        "sequences_only_ratio": sequences, "peak_bytes_project": our_peak, "peak_bytes_reference": their_peak,
+                        "peak_memory_ratio": memory, "train_windows": ours["train"], "valid_windows": ours["valid"],
+                        "memory": "peak of Python/numpy allocations traced by tracemalloc during a second run of each pipeline"}}
+
+
+class RowPerSampleWindows(torch.utils.data.Dataset):
+    "The study's BST dataset: one pandas row of tuple columns per sample, converted to tensors in __getitem__."
+    def __init__(self, frame): self.frame = frame.reset_index(drop=True)
+    def __len__(self): return len(self.frame)
+    def __getitem__(self, i):
+        row = self.frame.iloc[i]
+        return (torch.tensor(row.user), torch.tensor(row.movies), torch.tensor(row.history), torch.tensor(row.features),
+                torch.tensor(row.rating, dtype=torch.float32))
+
+
+def bench_bst_throughput(data_dir, steps=40):
+    "BST (bst-features) training throughput over the same optimizer steps: fit on tensors (fp32 and bf16) versus a study-style Dataset."
+    from movielens_rec.experiments import model_data, recipe
+    from movielens_rec.models.bst import BST
+    ml = load_movielens(data_dir)
+    users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
+    train_data, valid_data, _ = model_data("bst-features", ml, "study", users, movies)
+    small_valid = type(train_data)(*(x[:1024] for x in valid_data.inputs), ratings=valid_data.ratings[:1024])
+    make, _, _ = recipe("bst-features", users, movies, 3.5)
+    _warm_up()
+    rates = {}
+    for precision in ("no", "bf16"):
+        config = TrainConfig(epochs=1, max_steps=steps, mixed_precision=precision, progress=False, log=False)
+        start = time.perf_counter()
+        fit(make, train_data, small_valid, config, HERE/"runs"/f"bst-{precision}")
+        rates[precision] = steps * config.batch_size / (time.perf_counter() - start)
+    frame = pd.DataFrame({"user": list(train_data.inputs[0].numpy()), "movies": list(map(tuple, train_data.inputs[1].numpy())),
+                          "history": list(map(tuple, train_data.inputs[2].numpy())), "features": list(map(tuple, train_data.inputs[3].numpy())),
+                          "rating": train_data.ratings.numpy()})
+    loader = torch.utils.data.DataLoader(RowPerSampleWindows(frame), batch_size=1024, shuffle=True, num_workers=os.cpu_count())
+    torch.manual_seed(0)
+    model = make()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+    model.train()
+    start = time.perf_counter()
+    for step, (*inputs, target) in enumerate(loader):
+        loss = torch.nn.functional.mse_loss(model(*inputs), target)
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        if step + 1 == steps: break
+    reference = steps * 1024 / (time.perf_counter() - start)
+    return {"metric": f"BST training throughput (windows/s over {steps} steps of 1,024)", "project": rates["bf16"],
+            "reference": reference, "ratio": rates["bf16"] / reference, "goal": "faster than the study-style Dataset",
+            "passed": rates["bf16"] > reference,
+            "details": {"project_fp32": rates["no"], "project_bf16": rates["bf16"], "bf16_over_fp32": rates["bf16"] / rates["no"],
+                        "reference": "Dataset with one pandas row of tuples per sample, DataLoader with one worker per CPU, fp32",
+                        "note": "bf16 versus fp32 validation metrics need full runs (see results/ml-1m)"}}
+
+
+BENCHMARKS = {"mf-throughput": bench_mf_throughput, "mf-fair-vs-svd": bench_mf_fair_vs_svd,
+              "data-preparation": bench_data_preparation, "bst-throughput": bench_bst_throughput}
 
 
 def main(argv=None) -> int:
