@@ -17,6 +17,7 @@ from pathlib import Path
 from accelerate import PartialState
 
 from . import __version__
+from .baseline import BASELINES
 from .data import DataError, get_movielens, load_movielens, summarize, format_summary
 from .experiments import MODEL_NAMES, run_model
 from .split import SPLITS, leave_last_out
@@ -40,7 +41,7 @@ def _run_train(args) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.model}-{args.split}-{stamp}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
-    if args.model.startswith("mf"): overrides["progress"] = not args.json
+    if args.model not in BASELINES: overrides["progress"] = not args.json
     with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # with --json, stdout is the JSON alone
         row = run_model(args.model, ml, out, split=args.split, **overrides)
     if PartialState().is_main_process:

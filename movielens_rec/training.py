@@ -106,13 +106,16 @@ class HistoryCallback(TrainerCallback):
 # %% ../nbs/02b_training.ipynb #d0c85073
 class RatingTrainer(Trainer):
     "A `Trainer` for `(*inputs, ratings)` batches with MSE loss, the caller's seed and in-process data loading by default."
-    def __init__(self, model, optimizer, callbacks, seed: int = 0, num_workers: int = 0):
+    def __init__(self, model, optimizer, callbacks, seed: int = 0, num_workers: int = 0, mixed_precision: str = "no"):
+        if mixed_precision not in ("no", "bf16"): raise ValueError(f"mixed_precision={mixed_precision!r}: use 'no' or 'bf16'.")
         super().__init__(model=model, loss_func=nn.MSELoss(), optimizer=optimizer, callbacks=callbacks)
-        self.seed, self.num_workers = seed, num_workers
+        self.seed, self.num_workers, self.bf16 = seed, num_workers, mixed_precision == "bf16"
 
     def _batch_loss(self, batch) -> dict:
         *inputs, ratings = batch
-        predictions = self.model(*inputs)
+        # bf16 autocast needs no loss scaling, and unlike accelerate's setting it can change between runs of one process
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            predictions = self.model(*inputs).float()
         return {"loss": self.loss_func(predictions, ratings), "model_outputs": predictions.detach(), "batch_size": len(ratings)}
 
     def calculate_train_batch_loss(self, batch) -> dict:
@@ -153,6 +156,8 @@ class TrainConfig:
     num_workers: int = 0
     progress: bool = True           # progress bars
     log: bool = True                # print each epoch's metrics
+    mixed_precision: str = "no"     # "bf16": autocast matrix products to bfloat16 (CPUs with bf16 support, recent GPUs)
+    max_steps: int | None = None    # stop after this many optimizer steps (for timing and smoke runs)
 
 # %% ../nbs/02b_training.ipynb #6012b406
 @dataclass
@@ -179,7 +184,8 @@ def make_trainer(model: nn.Module, config: TrainConfig, run_dir) -> RatingTraine
                                        save_optimizer=False, save_scheduler=False),
                  EarlyStoppingCallback(early_stopping_patience=config.patience, early_stopping_threshold=config.threshold,
                                        watch_metric="mae", greater_is_better=False)]
-    return RatingTrainer(model, optimizer, callbacks, seed=config.seed, num_workers=config.num_workers)
+    return RatingTrainer(model, optimizer, callbacks, seed=config.seed, num_workers=config.num_workers,
+                         mixed_precision=config.mixed_precision)
 
 # %% ../nbs/02b_training.ipynb #5ce5ddbd
 def _eval_batch(config: TrainConfig, n_valid: int, processes: int) -> int:
@@ -195,7 +201,7 @@ def fit(make_model, train_data: Dataset, valid_data: Dataset, config: TrainConfi
     scheduler = partial(torch.optim.lr_scheduler.OneCycleLR, max_lr=config.lr, epochs=TrainerPlaceholderValues.NUM_EPOCHS,
                         steps_per_epoch=TrainerPlaceholderValues.PER_PROCESS_NUM_UPDATE_STEPS_PER_EPOCH)
     start = time.perf_counter()
-    trainer.train(train_dataset=train_data, eval_dataset=valid_data, num_epochs=config.epochs,
+    trainer.train(train_dataset=train_data, eval_dataset=valid_data, num_epochs=config.epochs, max_num_train_steps=config.max_steps,
                   per_device_batch_size=max(1, config.batch_size // processes), create_scheduler_fn=scheduler,
                   collate_fn=keep_batch, eval_dataloader_kwargs={"batch_size": _eval_batch(config, len(valid_data), processes)})
     seconds = time.perf_counter() - start
@@ -219,7 +225,7 @@ def predict(model: nn.Module, data: TensorRatings, batch_size: int = 8192, devic
     out = [model(*(x[i:i + batch_size].to(device) for x in data.inputs)).float().cpu() for i in range(0, len(data), batch_size)]
     return torch.cat(out).double().numpy() if out else np.zeros(0)
 
-# %% ../nbs/02b_training.ipynb #3027ae13
+# %% ../nbs/02b_training.ipynb #8782084b
 def launch(function, args=(), num_processes: int = 1):
     "Run `function(*args)` on `num_processes` processes with accelerate's `notebook_launcher` (1: in this process)."
     if num_processes == 1: return function(*args)
