@@ -20,6 +20,7 @@ from . import __version__
 from .baseline import BASELINES
 from .data import DataError, get_movielens, load_movielens, summarize, format_summary
 from .experiments import MODEL_NAMES, run_model
+from .metrics import provenance, record_result
 from .split import SPLITS, leave_last_out
 
 # %% ../nbs/09_cli.ipynb #8e20ba4c
@@ -40,11 +41,12 @@ def _run_train(args) -> int:
     ml = load_movielens(get_movielens(args.data_dir, cache_dir=args.cache_dir))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.model}-{args.split}-{stamp}")
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("mixed_precision", args.mixed_precision)) if v is not None}
     if args.model not in BASELINES: overrides["progress"] = not args.json
     with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # with --json, stdout is the JSON alone
         row = run_model(args.model, ml, out, split=args.split, **overrides)
     if PartialState().is_main_process:
+        if args.results: record_result(args.results, row | provenance(command=" ".join(["movielens-rec", *sys.argv[1:]])))
         if args.json: print(json.dumps(row))
         else: print(f"{args.model} on the {args.split} split ({row['n']:,} validation ratings), run folder {out}\n" +
                     "\n".join(f"{m.upper():>4} {row[m]:.4f}  (95% CI {row[m + '_ci_low']:.4f} to {row[m + '_ci_high']:.4f})"
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/MODEL-SPLIT-TIME)")
     train.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
     train.add_argument("--seed", type=int, help="seed for initialisation, shuffling and dropout (default: 0)")
+    train.add_argument("--mixed-precision", choices=["no", "bf16"], help="bf16: autocast matrix products to bfloat16 (default: no)")
+    train.add_argument("--results", metavar="CSV", help="also record the result row, with provenance, in this results table")
     train.add_argument("--json", action="store_true", help="print the result row as JSON")
     train.set_defaults(run=_run_train)
     return parser
