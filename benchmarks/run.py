@@ -192,7 +192,7 @@ def bench_bst_throughput(data_dir, steps=40):
     from movielens_rec.models.bst import BST
     ml = load_movielens(data_dir)
     users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
-    train_data, valid_data, _ = model_data("bst-features", ml, "study", users, movies)
+    train_data, valid_data, _, _ = model_data("bst-features", ml, "study", users, movies)
     small_valid = type(train_data)(*(x[:1024] for x in valid_data.inputs), ratings=valid_data.ratings[:1024])
     make, _, _ = recipe("bst-features", users, movies, 3.5)
     _warm_up()

@@ -16,10 +16,13 @@ from pathlib import Path
 
 from accelerate import PartialState
 
+import pandas as pd
+
 from . import __version__
 from .baseline import BASELINES
+from .comparison import compare, recommend, sample_users
 from .data import DataError, get_movielens, load_movielens, summarize, format_summary
-from .experiments import MODEL_NAMES, run_model
+from .experiments import MODEL_NAMES, RatingModel, fingerprint, run_model
 from .metrics import provenance, record_result
 from .split import SPLITS, leave_last_out
 
@@ -53,7 +56,41 @@ def _run_train(args) -> int:
                               for m in ("mae", "mse", "rmse")))
     return 0
 
-# %% ../nbs/09_cli.ipynb #fd9d6029
+# %% ../nbs/09_cli.ipynb #4bcf41f7
+def _run_compare(args) -> int:
+    ml = load_movielens(get_movielens(args.data_dir, cache_dir=args.cache_dir))
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("mixed_precision", args.mixed_precision)) if v is not None}
+    if args.quick: ml, overrides = sample_users(ml, 300), {"epochs": 2, "batch_size": 256} | overrides
+    out = Path(args.out or f"runs/compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    table = compare(ml, out, models=args.models or MODEL_NAMES, seeds=args.seeds, split=args.split, resume=args.resume,
+                    n_boot=500 if args.quick else 2000, **overrides)
+    if PartialState().is_main_process: print(f"comparison of {table.model.nunique()} models in {out}\n" + (out/"results.md").read_text())
+    return 0
+
+def _best_run(folder: Path, model: str | None) -> Path:
+    "The saved model to recommend with: `folder` itself, or in a comparison folder `model`'s run (default: best RMSE)."
+    if (folder/"model"/"model.json").is_file(): return folder/"model"
+    if not (folder/"results.csv").is_file(): raise DataError(f"{folder} is neither a run folder nor a comparison folder.")
+    table = pd.read_csv(folder/"results.csv")
+    table = table[table.model.map(lambda m: (folder/"runs"/f"{m}-seed0"/"model").is_dir())]
+    if model is None: model = table.sort_values("rmse").model.iloc[0]
+    if model not in set(table.model): raise DataError(f"{folder} has no trained {model!r}; it has {sorted(set(table.model))}.")
+    return folder/"runs"/f"{model}-seed0"/"model"
+
+def _run_recommend(args) -> int:
+    folder = Path(args.run_dir)
+    saved = _best_run(folder, args.model)
+    ml = load_movielens(get_movielens(args.data_dir, cache_dir=args.cache_dir))
+    run_info = saved.parent/"run.json"
+    if run_info.is_file() and json.loads(run_info.read_text())["data"] != fingerprint(ml.ratings) and not args.any_data:
+        raise DataError(f"{saved.parent} was trained on other data than {ml.path}; pass the same --data-dir (or --any-data).")
+    picks = recommend(RatingModel.load(saved), ml, args.user, args.k)
+    if args.json: print(picks.to_json(orient="records"))
+    else: print(f"top {args.k} for user {args.user} ({saved.parent.name}):\n{picks.to_string(index=False)}")
+    return 0
+
+# %% ../nbs/09_cli.ipynb #350442f2
 def build_parser() -> argparse.ArgumentParser:
     "The `movielens-rec` argument parser, one sub-command per job."
     parser = argparse.ArgumentParser(prog="movielens-rec", description="Matrix factorisation versus sequence "
@@ -67,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "$MOVIELENS_REC_DATA, else download once into the cache)")
     data.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: $MOVIELENS_REC_CACHE or ~/.cache/movielens_rec)")
     data.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    data.set_defaults(run=_run_data)
+    data.set_defaults(job=_run_data)
     train = jobs.add_parser("train", help="train one model on a split and print its validation metrics",
                             description="Train a model by name with its recipe, score it on the split's validation rows "
                                         "(bootstrap 95%% intervals) and save it with its encoders in a run folder.")
@@ -81,14 +118,36 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mixed-precision", choices=["no", "bf16"], help="bf16: autocast matrix products to bfloat16 (default: no)")
     train.add_argument("--results", metavar="CSV", help="also record the result row, with provenance, in this results table")
     train.add_argument("--json", action="store_true", help="print the result row as JSON")
-    train.set_defaults(run=_run_train)
+    train.set_defaults(job=_run_train)
+    comp = jobs.add_parser("compare", help="train and compare every model on one split (the main job)",
+                           description="Train the baselines, both MFs and the three BST variants on one split, score them "
+                                       "with bootstrap intervals and paired tests, and write a comparison folder.")
+    for action in (train._option_string_actions[o] for o in ("--split", "--data-dir", "--cache-dir", "--mixed-precision")):
+        comp._add_action(action)
+    comp.add_argument("--models", nargs="+", choices=MODEL_NAMES, metavar="MODEL", help=f"models to run (default: all: {' '.join(MODEL_NAMES)})")
+    comp.add_argument("--seeds", nargs="+", type=int, default=[0], help="one run per seed; several give mean and sd (default: 0)")
+    comp.add_argument("--epochs", type=int, help="override every recipe's number of epochs")
+    comp.add_argument("--batch-size", type=int, help="override every recipe's global batch size")
+    comp.add_argument("--out", metavar="DIR", help="comparison folder (default: runs/compare-TIME)")
+    comp.add_argument("--resume", action="store_true", help="finish an interrupted comparison in --out; finished models are kept")
+    comp.add_argument("--quick", action="store_true", help="300 users, two epochs per model: the whole pipeline in minutes")
+    comp.set_defaults(job=_run_compare)
+    rec = jobs.add_parser("recommend", help="the best unseen movies for a user, from a trained model",
+                          description="Rank the movies a user has not rated by a trained model's predicted rating.")
+    rec.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a comparison folder (uses its best model) or a train run folder")
+    rec.add_argument("--user", required=True, type=int, help="MovieLens user id")
+    rec.add_argument("-k", type=int, default=10, help="how many movies (default: %(default)s)")
+    rec.add_argument("--model", choices=MODEL_NAMES, help="which model of a comparison folder (default: best RMSE)")
+    for option in ("--data-dir", "--cache-dir", "--json"): rec._add_action(train._option_string_actions[option])
+    rec.add_argument("--any-data", action="store_true", help="allow data other than the model was trained on")
+    rec.set_defaults(job=_run_recommend)
     return parser
 
-# %% ../nbs/09_cli.ipynb #4bcf41f7
+# %% ../nbs/09_cli.ipynb #177493c1
 def main(argv: list[str] | None = None) -> int:
     "Run `movielens-rec` with `argv` (default: the process's arguments); returns the exit status."
     args = build_parser().parse_args(argv)
-    try: return args.run(args)
-    except DataError as e:
+    try: return args.job(args)
+    except (DataError, FileExistsError, KeyError) as e:
         print(f"movielens-rec: error: {e}", file=sys.stderr)
         return 2

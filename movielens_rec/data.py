@@ -404,6 +404,6 @@ def plot_summary(ml: MovieLens):
     monthly = pd.to_datetime(ratings.timestamp, unit="s").dt.to_period("M").value_counts().sort_index()
     axes[1, 1].bar(monthly.index.to_timestamp(), monthly.to_numpy(), width=25, color="tab:green")
     axes[1, 1].set(title="Ratings per month", ylabel="ratings", yscale="log")
-    fig.autofmt_xdate()
+    axes[1, 1].tick_params(axis="x", labelrotation=30)
     fig.tight_layout()
     return fig

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['MODEL_CLASSES', 'MODEL_NAMES', 'RatingModel', 'profile_codes', 'sequence_dataset', 'latest_context', 'recipe',
-           'model_data', 'count_parameters', 'run_model']
+           'model_data', 'fingerprint', 'count_parameters', 'run_model']
 
 # %% ../nbs/05a_experiments.ipynb #02c2e546
 import dataclasses
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -124,16 +125,22 @@ def recipe(name: str, users: IdEncoder, movies: IdEncoder, mean: float):
 
 # %% ../nbs/05a_experiments.ipynb #a91c7a64
 def model_data(name: str, ml: MovieLens, split: str, users: IdEncoder, movies: IdEncoder):
-    "`(train_data, valid_data, context)` for a neural model: pairs for MF, windows (and the users' latest context) for BST."
+    "`(train_data, valid_data, valid_rows, context)` for a neural model: pairs for MF; windows and the users' latest context for BST."
     train, valid = split_ratings(ml.ratings, split)
-    if name not in BST_VARIANTS: return ratings_dataset(train, users, movies), ratings_dataset(valid, users, movies), None
+    if name not in BST_VARIANTS:
+        return ratings_dataset(train, users, movies), ratings_dataset(valid, users, movies), valid.index.to_numpy(), None
     seqs = make_sequences(ml.ratings, movies, chronological_order(ml.ratings, SPLITS[split]))
     train_seqs, valid_seqs = split_sequences(seqs, valid)
     profiles = profile_codes(ml.users, users)
-    return (sequence_dataset(train_seqs, users, profiles), sequence_dataset(valid_seqs, users, profiles),
+    return (sequence_dataset(train_seqs, users, profiles), sequence_dataset(valid_seqs, users, profiles), valid_seqs.row,
             latest_context(seqs, users, profiles))
 
 # %% ../nbs/05a_experiments.ipynb #26bc46f1
+def fingerprint(ratings: pd.DataFrame) -> str:
+    "A short hash of a ratings table, to tell whether a trained model belongs to this data."
+    columns = [np.ascontiguousarray(ratings[c].to_numpy(), dtype=np.int64) for c in ("user_id", "movie_id", "rating", "timestamp")]
+    return hashlib.sha1(b"".join(c.tobytes() for c in columns)).hexdigest()[:16]
+
 def count_parameters(model) -> int:
     "Learned numbers in a model: tensor elements for neural models, offsets for the bias baseline, 1 for a constant."
     if isinstance(model, nn.Module): return sum(p.numel() for p in model.parameters())
@@ -149,10 +156,10 @@ def run_model(name: str, ml: MovieLens, run_dir, split: str = "study", n_boot: i
     run_dir, start = Path(run_dir), time.perf_counter()
     if name in BASELINES:
         model = BASELINES[name]().fit(train)
-        truth, predictions = valid.rating.to_numpy(), model.predict(valid.user_id, valid.movie_id)
+        rows, truth, predictions = valid.index.to_numpy(), valid.rating.to_numpy(), model.predict(valid.user_id, valid.movie_id)
         facts, saved = {"epochs": None, "best_epoch": None, "seed": config_overrides.get("seed", 0)}, None
     else:
-        train_data, valid_data, context = model_data(name, ml, split, users, movies)
+        train_data, valid_data, rows, context = model_data(name, ml, split, users, movies)
         make, config, clip = recipe(name, users, movies, float(train.rating.mean()))
         config = dataclasses.replace(config, **config_overrides)
         result = fit(make, train_data, valid_data, config, run_dir)
@@ -164,5 +171,8 @@ def run_model(name: str, ml: MovieLens, run_dir, split: str = "study", n_boot: i
            "train_seconds": time.perf_counter() - start, "parameters": count_parameters(model)}
     if PartialState().is_main_process:
         if saved is not None: saved.save(run_dir/"model")
+        # per-rating predictions (for paired comparisons) and the data the run saw; they stay in the run folder
+        write_atomic(run_dir/"predictions.csv", pd.DataFrame({"row": rows, "rating": truth, "prediction": predictions}).to_csv(index=False))
+        write_atomic(run_dir/"run.json", json.dumps({"model": name, "split": split, "data": fingerprint(ml.ratings)}))
         write_atomic(run_dir/"metrics.json", json.dumps(row, indent=1))
     return row
