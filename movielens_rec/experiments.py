@@ -23,7 +23,7 @@ from torch import nn
 from .baseline import BASELINES
 from .data import MovieLens, write_atomic
 from .encoding import IdEncoder
-from .metrics import evaluate
+from .metrics import evaluate, provenance
 from .models.bst import BST, BST_VARIANTS
 from .models.mf import MF_FAIR, BiasedMF, MfDotBias
 from .sequences import Sequences, make_sequences, split_sequences
@@ -157,7 +157,7 @@ def run_model(name: str, ml: MovieLens, run_dir, split: str = "study", n_boot: i
     if name in BASELINES:
         model = BASELINES[name]().fit(train)
         rows, truth, predictions = valid.index.to_numpy(), valid.rating.to_numpy(), model.predict(valid.user_id, valid.movie_id)
-        facts, saved = {"epochs": None, "best_epoch": None, "seed": config_overrides.get("seed", 0)}, None
+        facts, saved, settings = {"epochs": None, "best_epoch": None, "seed": config_overrides.get("seed", 0)}, None, {}
     else:
         train_data, valid_data, rows, context = model_data(name, ml, split, users, movies)
         make, config, clip = recipe(name, users, movies, float(train.rating.mean()))
@@ -166,13 +166,14 @@ def run_model(name: str, ml: MovieLens, run_dir, split: str = "study", n_boot: i
         model = result.model
         truth, predictions = valid_data.ratings.numpy(), np.clip(predict(model, valid_data), *clip)
         facts = {"epochs": result.epochs, "best_epoch": result.best_epoch, "seed": config.seed}
-        saved = RatingModel(model, users, movies, clip, context)
+        saved, settings = RatingModel(model, users, movies, clip, context), dataclasses.asdict(config)
     row = {"model": name, "split": split, **evaluate(truth, predictions, n_boot=n_boot), **facts,
            "train_seconds": time.perf_counter() - start, "parameters": count_parameters(model)}
     if PartialState().is_main_process:
         if saved is not None: saved.save(run_dir/"model")
-        # per-rating predictions (for paired comparisons) and the data the run saw; they stay in the run folder
+        # per-rating predictions (for paired comparisons), and the data, settings and provenance of the run
         write_atomic(run_dir/"predictions.csv", pd.DataFrame({"row": rows, "rating": truth, "prediction": predictions}).to_csv(index=False))
-        write_atomic(run_dir/"run.json", json.dumps({"model": name, "split": split, "data": fingerprint(ml.ratings)}))
+        write_atomic(run_dir/"run.json", json.dumps({"model": name, "split": split, "data": fingerprint(ml.ratings),
+                                                     "config": settings, "provenance": provenance()}, indent=1))
         write_atomic(run_dir/"metrics.json", json.dumps(row, indent=1))
     return row
