@@ -9,6 +9,7 @@ __all__ = ['data_summary', 'build_parser', 'main']
 import argparse
 import contextlib
 import json
+import os
 import sys
 
 from datetime import datetime
@@ -25,6 +26,7 @@ from .data import DataError, get_movielens, load_movielens, summarize, format_su
 from .experiments import MODEL_NAMES, RatingModel, fingerprint, run_model
 from .metrics import provenance, record_result
 from .split import SPLITS, leave_last_out
+from .training import launch
 
 # %% ../nbs/09_cli.ipynb #8e20ba4c
 def data_summary(data_dir=None, cache_dir=None) -> dict:
@@ -40,21 +42,29 @@ def _run_data(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #95b88a0e
+def _on_processes(args, job) -> int:
+    "Run `job()` in this process, or in `--num-processes` processes through accelerate's launcher; `--cpu` keeps it off GPUs."
+    if args.cpu: os.environ["ACCELERATE_USE_CPU"] = "true"
+    if args.num_processes < 1: raise ValueError(f"--num-processes {args.num_processes}: use 1 or more.")
+    launch(job, num_processes=args.num_processes)
+    return 0
+
 def _run_train(args) -> int:
     ml = load_movielens(get_movielens(args.data_dir, cache_dir=args.cache_dir))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.model}-{args.split}-{stamp}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("mixed_precision", args.mixed_precision)) if v is not None}
     if args.model not in BASELINES: overrides["progress"] = not args.json
-    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # with --json, stdout is the JSON alone
-        row = run_model(args.model, ml, out, split=args.split, **overrides)
-    if PartialState().is_main_process:
+    def job():
+        with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # with --json, stdout is the JSON alone
+            row = run_model(args.model, ml, out, split=args.split, **overrides)
+        if not PartialState().is_main_process: return
         if args.results: record_result(args.results, row | provenance(command=" ".join(["movielens-rec", *sys.argv[1:]])))
         if args.json: print(json.dumps(row))
         else: print(f"{args.model} on the {args.split} split ({row['n']:,} validation ratings), run folder {out}\n" +
                     "\n".join(f"{m.upper():>4} {row[m]:.4f}  (95% CI {row[m + '_ci_low']:.4f} to {row[m + '_ci_high']:.4f})"
                               for m in ("mae", "mse", "rmse")))
-    return 0
+    return _on_processes(args, job)
 
 # %% ../nbs/09_cli.ipynb #4bcf41f7
 def _run_compare(args) -> int:
@@ -63,10 +73,11 @@ def _run_compare(args) -> int:
                                    ("mixed_precision", args.mixed_precision)) if v is not None}
     if args.quick: ml, overrides = sample_users(ml, 300), {"epochs": 2, "batch_size": 256} | overrides
     out = Path(args.out or f"runs/compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
-    table = compare(ml, out, models=args.models or MODEL_NAMES, seeds=args.seeds, split=args.split, resume=args.resume,
-                    n_boot=500 if args.quick else 2000, **overrides)
-    if PartialState().is_main_process: print(f"comparison of {table.model.nunique()} models in {out}\n" + (out/"results.md").read_text())
-    return 0
+    def job():
+        table = compare(ml, out, models=args.models or MODEL_NAMES, seeds=args.seeds, split=args.split, resume=args.resume,
+                        n_boot=500 if args.quick else 2000, **overrides)
+        if PartialState().is_main_process: print(f"comparison of {table.model.nunique()} models in {out}\n" + (out/"results.md").read_text())
+    return _on_processes(args, job)
 
 def _best_run(folder: Path, model: str | None) -> Path:
     "The saved model to recommend with: `folder` itself, or in a comparison folder `model`'s run (default: best RMSE)."
@@ -118,11 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mixed-precision", choices=["no", "bf16"], help="bf16: autocast matrix products to bfloat16 (default: no)")
     train.add_argument("--results", metavar="CSV", help="also record the result row, with provenance, in this results table")
     train.add_argument("--json", action="store_true", help="print the result row as JSON")
+    train.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is available")
+    train.add_argument("--num-processes", type=int, default=1, metavar="N", help="train data-parallel in N processes "
+                       "(one per GPU; on the CPU, N gloo processes) through accelerate's launcher (default: 1)")
     train.set_defaults(job=_run_train)
     comp = jobs.add_parser("compare", help="train and compare every model on one split (the main job)",
                            description="Train the baselines, both MFs and the three BST variants on one split, score them "
                                        "with bootstrap intervals and paired tests, and write a comparison folder.")
-    for action in (train._option_string_actions[o] for o in ("--split", "--data-dir", "--cache-dir", "--mixed-precision")):
+    for action in (train._option_string_actions[o] for o in ("--split", "--data-dir", "--cache-dir", "--mixed-precision", "--cpu", "--num-processes")):
         comp._add_action(action)
     comp.add_argument("--models", nargs="+", choices=MODEL_NAMES, metavar="MODEL", help=f"models to run (default: all: {' '.join(MODEL_NAMES)})")
     comp.add_argument("--seeds", nargs="+", type=int, default=[0], help="one run per seed; several give mean and sd (default: 0)")
@@ -148,6 +162,6 @@ def main(argv: list[str] | None = None) -> int:
     "Run `movielens-rec` with `argv` (default: the process's arguments); returns the exit status."
     args = build_parser().parse_args(argv)
     try: return args.job(args)
-    except (DataError, FileExistsError, KeyError) as e:
+    except (DataError, FileExistsError, KeyError, ValueError) as e:
         print(f"movielens-rec: error: {e}", file=sys.stderr)
         return 2

@@ -39,17 +39,21 @@ def make_sequences(ratings: pd.DataFrame, movies: IdEncoder, order: np.ndarray, 
     by_user, starts, sizes = user_blocks(users, order)  # grouped by user, time order kept within each user
     user, codes = users[by_user], movies.encode(ratings.movie_id.to_numpy()[by_user]).astype(np.int32)
     stars = ratings.rating.to_numpy()[by_user].astype(np.int8)
-    n, start = len(by_user), np.repeat(starts, sizes)  # start: where each row's user begins
-    window, history = np.zeros((n, length), dtype=np.int32), np.zeros((n, length - 1), dtype=np.int8)
-    for back in range(length):  # column length-1-back holds the rating `back` steps earlier
-        source = np.arange(n) - back
-        inside = source >= start
-        window[:, length - 1 - back] = np.where(inside, codes[np.maximum(source, 0)], 0)
-        if back: history[:, length - 1 - back] = np.where(inside, stars[np.maximum(source, 0)], 0)
+    pad, n = length - 1, len(by_user)
+    # Each user's ratings laid out after `pad` empty slots; a window is then the `length` slots ending at its rating.
+    slot = np.arange(n) + pad * np.repeat(np.arange(1, len(starts) + 1), sizes)
+    size = max(n + pad * len(starts), length)  # at least one window long, even without ratings
+    laid_codes, laid_stars = np.zeros(size, dtype=np.int32), np.zeros(size, dtype=np.int8)
+    laid_codes[slot], laid_stars[slot] = codes, stars
+    window = np.lib.stride_tricks.sliding_window_view(laid_codes, length)[slot - pad]
+    history = np.lib.stride_tricks.sliding_window_view(laid_stars, pad)[slot - pad]
     return Sequences(user, window, history, stars, by_user)
 
 # %% ../nbs/04_sequences.ipynb #c8da6cf5
 def split_sequences(seqs: Sequences, valid: pd.DataFrame) -> tuple[Sequences, Sequences]:
     "(train, valid) windows: a window validates when its target is one of the `valid` ratings (by frame position)."
-    is_valid = np.isin(seqs.row, valid.index.to_numpy())
+    rows = valid.index.to_numpy()
+    flags = np.zeros(max(seqs.row.max(initial=-1), rows.max(initial=-1)) + 1, dtype=bool)
+    flags[rows] = True
+    is_valid = flags[seqs.row]
     return seqs.take(~is_valid), seqs.take(is_valid)

@@ -31,7 +31,9 @@ def chronological_order(ratings: pd.DataFrame, tie_break: str = "file-order", se
 # %% ../nbs/01_splitting.ipynb #ad2c03a1
 def user_blocks(users: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Row positions grouped by user (ascending ids), in `order` within each user; with each block's start and size."
-    by_user = order[np.argsort(users[order], kind="stable")]
+    keys = users[order]
+    if len(keys) and 0 <= keys.min() and keys.max() < 2**16: keys = keys.astype(np.uint16)  # 16-bit keys: NumPy sorts them by radix, 5x faster
+    by_user = order[np.argsort(keys, kind="stable")]
     sorted_users = users[by_user]
     starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]]) if len(by_user) else np.zeros(0, dtype=int)
     return by_user, starts, np.diff(np.r_[starts, len(by_user)])

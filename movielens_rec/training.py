@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from accelerate import PartialState
-from accelerate.utils import patch_environment, set_seed
+from accelerate.utils import parse_flag_from_env, patch_environment, set_seed
 from pytorch_accelerated import Trainer, TrainerPlaceholderValues, notebook_launcher
 from pytorch_accelerated.callbacks import (EarlyStoppingCallback, LogMetricsCallback, MoveModulesToDeviceCallback,
                                            PrintProgressCallback, ProgressBarCallback, SaveBestModelCallback,
@@ -227,8 +227,8 @@ def predict(model: nn.Module, data: TensorRatings, batch_size: int = 8192, devic
 
 # %% ../nbs/02b_training.ipynb #8782084b
 def launch(function, args=(), num_processes: int = 1):
-    "Run `function(*args)` on `num_processes` processes with accelerate's `notebook_launcher` (1: in this process)."
+    "Run `function(*args)` on `num_processes` processes with accelerate's `notebook_launcher` (1: in this process; CPU processes without a GPU or with `ACCELERATE_USE_CPU`)."
     if num_processes == 1: return function(*args)
-    if torch.cuda.is_available(): return notebook_launcher(function, args=args, num_processes=num_processes)
+    if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"): return notebook_launcher(function, args=args, num_processes=num_processes)
     with patch_environment(accelerate_use_cpu="yes"):  # without a GPU, accelerate only goes multi-process when told CPU
         notebook_launcher(function, args=args, num_processes=num_processes)
