@@ -83,6 +83,12 @@ def git_commit(path=".") -> str:
         return run("rev-parse", "HEAD") + ("+dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError): return "unknown"
 
+def _command_line() -> str:
+    "This process's command line as a user types it: the program without its folder, `python -m PACKAGE` for a package."
+    program = Path(sys.argv[0]).name
+    if program == "__main__.py": program = f"python -m {Path(sys.argv[0]).parent.name}"
+    return " ".join([program, *sys.argv[1:]])
+
 def provenance(device: str | None = None, command: str | None = None) -> dict:
     "Where and how a result was made: device, commit, date, command line and library versions."
     import torch
@@ -91,7 +97,7 @@ def provenance(device: str | None = None, command: str | None = None) -> dict:
     if device is None:
         device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
     return {"device": device, "commit": git_commit(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command": command or " ".join(sys.argv), "versions": json.dumps(versions, sort_keys=True)}
+            "command": command or _command_line(), "versions": json.dumps(versions, sort_keys=True)}
 
 # %% ../nbs/02_metrics.ipynb #a924489e
 def record_result(path, row: dict) -> pd.DataFrame:
