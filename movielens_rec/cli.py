@@ -59,7 +59,7 @@ def _run_train(args) -> int:
         with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # with --json, stdout is the JSON alone
             row = run_model(args.model, ml, out, split=args.split, **overrides)
         if not PartialState().is_main_process: return
-        if args.results: record_result(args.results, row | provenance(command=" ".join(["movielens-rec", *sys.argv[1:]])))
+        if args.results: record_result(args.results, row | provenance())
         if args.json: print(json.dumps(row))
         else: print(f"{args.model} on the {args.split} split ({row['n']:,} validation ratings), run folder {out}\n" +
                     "\n".join(f"{m.upper():>4} {row[m]:.4f}  (95% CI {row[m + '_ci_low']:.4f} to {row[m + '_ci_high']:.4f})"

@@ -33,6 +33,10 @@ ML1M_FINGERPRINT = "b55d06f072e89039"  # `fingerprint` of the complete ML-1M rat
 # %% ../nbs/06_comparison.ipynb #1953da66
 def _finished(run_dir: Path) -> bool: return (run_dir/"metrics.json").is_file()
 
+def _run_record(run_dir: Path) -> dict:
+    "What a run folder says of itself (`run.json`): its model, split, data fingerprint, settings and provenance."
+    return json.loads((run_dir/"run.json").read_text())
+
 def compare(ml: MovieLens, out, models=MODEL_NAMES, seeds=(0,), split: str = "study", resume: bool = False,
             n_boot: int = 2000, **config_overrides) -> pd.DataFrame:
     "Train and score `models` x `seeds` on a split of `ml` into `out/runs/`, then write the comparison files; returns the table."
@@ -46,7 +50,7 @@ def compare(ml: MovieLens, out, models=MODEL_NAMES, seeds=(0,), split: str = "st
         for name in models:
             run_dir = out/"runs"/f"{name}-seed{seed}"
             if _finished(run_dir):
-                recorded = json.loads((run_dir/"run.json").read_text())
+                recorded = _run_record(run_dir)
                 if recorded["data"] != data or recorded["split"] != split:
                     raise ValueError(f"{run_dir} was made from other data or another split ({recorded}); use a new folder.")
                 rows.append(json.loads((run_dir/"metrics.json").read_text()))
@@ -134,10 +138,6 @@ def plot_metrics(summary: pd.DataFrame, study: bool = True):
     return fig
 
 # %% ../nbs/06_comparison.ipynb #7e3d1d5d
-def _run_record(run_dir: Path) -> dict:
-    "What a run folder says of itself (`run.json`): its model, split, data fingerprint, settings and provenance."
-    return json.loads((run_dir/"run.json").read_text())
-
 def write_comparison(out: Path, table: pd.DataFrame, n_boot: int = 2000, study: bool = True):
     "Write results.csv/.md, histories, plots, paired verdicts and provenance for the runs in `table` into `out`."
     import matplotlib.pyplot as plt
