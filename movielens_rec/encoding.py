@@ -16,10 +16,14 @@ from fastcore.basics import patch
 from .data import write_atomic
 
 # %% ../nbs/01a_encoding.ipynb #39116d34
+def _distinct(ids) -> np.ndarray:
+    "Sorted distinct values of `ids` (a hash table, then a sort of the few distinct values: faster than `np.unique`)."
+    return np.sort(pd.unique(np.asarray(ids).ravel()))
+
 class IdEncoder:
     "Maps raw ids to codes 1..N in ascending id order; code 0 means padding or unknown. Optional labels (titles) per id."
     def __init__(self, ids, labels=None, name: str = "id"):
-        self.ids, self.name = np.unique(np.asarray(ids)), name
+        self.ids, self.name = _distinct(ids), name
         self.labels = None if labels is None else np.asarray(labels, dtype=object)
         if self.labels is not None and len(self.labels) != len(self.ids):
             raise ValueError(f"{len(self.labels)} labels for {len(self.ids)} distinct {name} ids.")
@@ -33,7 +37,7 @@ class IdEncoder:
     @classmethod
     def fit(cls, ids, labels: pd.Series | None = None, name: str = "id"):
         "Encoder for the distinct `ids`; `labels` is a Series indexed by id (e.g. titles indexed by movie_id)."
-        distinct = np.unique(np.asarray(ids))
+        distinct = _distinct(ids)
         if labels is None: return cls(distinct, name=name)
         missing = ~np.isin(distinct, labels.index.to_numpy())
         if missing.any(): raise KeyError(f"No label for {name} {distinct[missing][:5].tolist()}.")
@@ -51,17 +55,18 @@ def encode(self: IdEncoder, ids, unknown: str = "zero") -> np.ndarray:
     ids = np.asarray(ids)
     if unknown not in ("zero", "raise"): raise ValueError(f"unknown={unknown!r}: use 'zero' or 'raise'.")
     if self._table is not None and ids.dtype.kind in "iu":
-        inside = (ids >= 0) & (ids < len(self._table))
-        codes = np.where(inside, self._table[np.where(inside, ids, 0)], 0)
-        found = codes > 0
+        if ids.size == 0 or (ids.min() >= 0 and ids.max() < len(self._table)): codes = self._table[ids]  # the usual case: one gather
+        else:
+            inside = (ids >= 0) & (ids < len(self._table))
+            codes = np.where(inside, self._table[np.where(inside, ids, 0)], 0)
     else:
         position = np.minimum(np.searchsorted(self.ids, ids), max(len(self.ids) - 1, 0))
         found = (self.ids[position] == ids) if len(self.ids) else np.zeros(ids.shape, dtype=bool)
         codes = np.where(found, position + 1, 0)
-    if unknown == "raise" and not found.all():
-        raise KeyError(f"Unknown {self.name} ids {np.unique(ids[~found])[:5].tolist()}: the encoder knows "
+    if unknown == "raise" and not codes.all():  # code 0: not found
+        raise KeyError(f"Unknown {self.name} ids {np.unique(ids[codes == 0])[:5].tolist()}: the encoder knows "
                        f"{len(self):,} ids from {self.ids.min() if len(self) else '-'} to {self.ids.max() if len(self) else '-'}.")
-    return codes.astype(np.int64)
+    return codes.astype(np.int64, copy=False)
 
 @patch
 def decode(self: IdEncoder, codes) -> np.ndarray:

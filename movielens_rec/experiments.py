@@ -95,18 +95,18 @@ def profile_codes(users_frame: pd.DataFrame, users: IdEncoder) -> np.ndarray:
     return table
 
 def sequence_dataset(seqs: Sequences, users: IdEncoder, profiles: np.ndarray) -> TensorRatings:
-    "`(user code, window, history ratings, profile, rating)` tensors for BST."
+    "`(user code, window, history ratings, profile, rating)` columns for BST; the windows are gathered batch by batch."
     codes = users.encode(seqs.users)
-    return TensorRatings(codes, seqs.movies, seqs.ratings, profiles[codes], ratings=seqs.target)
+    return TensorRatings(codes, *seqs.window_columns(), profiles[codes], ratings=seqs.target)
 
 def latest_context(seqs: Sequences, users: IdEncoder, profiles: np.ndarray) -> dict:
     "Each user's most recent window shifted by one (the latest ratings become the history for a new target), with the profile."
-    length = seqs.movies.shape[1]
-    movies, ratings = np.zeros((users.n_codes, length - 1), np.int32), np.zeros((users.n_codes, length - 1), np.int8)
+    movies, ratings = np.zeros((users.n_codes, seqs.length - 1), np.int32), np.zeros((users.n_codes, seqs.length - 1), np.int8)
     last = np.r_[seqs.users[1:] != seqs.users[:-1], True] if len(seqs) else np.zeros(0, bool)  # windows are grouped by user
-    codes = users.encode(seqs.users[last])
-    movies[codes] = seqs.movies[last][:, 1:]
-    ratings[codes] = np.concatenate([seqs.ratings[last][:, 1:], seqs.target[last][:, None]], axis=1)
+    latest = seqs.take(last)
+    codes = users.encode(latest.users)
+    movies[codes] = latest.movies[:, 1:]
+    ratings[codes] = np.concatenate([latest.ratings[:, 1:], latest.target[:, None]], axis=1)
     ratings[movies == 0] = 0
     return {"history_movies": movies, "history_ratings": ratings, "features": profiles}
 

@@ -31,9 +31,9 @@ from .data import write_atomic
 
 # %% ../nbs/02b_training.ipynb #7461160f
 class TensorRatings(Dataset):
-    "Model inputs and target ratings as tensors; a batch is `(*inputs, ratings)`, gathered in one step per tensor."
+    "Model inputs (arrays, or `Dataset` columns indexed by the same rows) and target ratings; a batch is `(*inputs, ratings)`."
     def __init__(self, *inputs, ratings):
-        self.inputs = tuple(torch.as_tensor(np.asarray(x)) for x in inputs)
+        self.inputs = tuple(x if isinstance(x, Dataset) else torch.as_tensor(np.asarray(x)) for x in inputs)
         self.ratings = torch.as_tensor(np.asarray(ratings, dtype=np.float32))
         if any(len(x) != len(self.ratings) for x in self.inputs):
             raise ValueError(f"Inputs of lengths {[len(x) for x in self.inputs]} for {len(self.ratings)} ratings.")
