@@ -39,6 +39,7 @@ class Sequences:
         return self.block_users[np.searchsorted(self.block_starts, self.end, side="right") - 1]
 
     def _windows(self, layout: np.ndarray, width: int, last: np.ndarray) -> np.ndarray:
+        "The `width` slots of `layout` ending at each of `last`, copied out of a sliding-window view."
         return np.lib.stride_tricks.sliding_window_view(layout, width)[last - width + 1]
     @property
     def movies(self) -> np.ndarray: "(n, length) movie codes, oldest first, target last (0 = padding)."; return self._windows(self.codes, self.length, self.end)
