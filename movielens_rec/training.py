@@ -11,7 +11,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, asdict
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import numpy as np
@@ -226,9 +226,18 @@ def predict(model: nn.Module, data: TensorRatings, batch_size: int = 8192, devic
     return torch.cat(out).double().numpy() if out else np.zeros(0)
 
 # %% ../nbs/02b_training.ipynb #8782084b
+def _one_thread(function):
+    "`function`, computing with one intra-op thread: the launcher forks, and OpenMP's thread pool does not survive a fork."
+    @wraps(function)
+    def run(*args):
+        torch.set_num_threads(1)  # a forked process that computes on the parent's OpenMP pool can hang
+        return function(*args)
+    return run
+
 def launch(function, args=(), num_processes: int = 1):
     "Run `function(*args)` on `num_processes` processes with accelerate's `notebook_launcher` (1: in this process; CPU processes without a GPU or with `ACCELERATE_USE_CPU`)."
     if num_processes == 1: return function(*args)
-    if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"): return notebook_launcher(function, args=args, num_processes=num_processes)
+    if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"):
+        return notebook_launcher(_one_thread(function), args=args, num_processes=num_processes)
     with patch_environment(accelerate_use_cpu="yes"):  # without a GPU, accelerate only goes multi-process when told CPU
-        notebook_launcher(function, args=args, num_processes=num_processes)
+        notebook_launcher(_one_thread(function), args=args, num_processes=num_processes)
