@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from torch.utils.data import Dataset
 
 from .encoding import IdEncoder
-from .split import chronological_order, user_blocks
+from .split import user_blocks
 
 # %% ../nbs/04_sequences.ipynb #b5e8b352
 @dataclass

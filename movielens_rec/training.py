@@ -237,7 +237,7 @@ def _one_thread(function):
 def launch(function, args=(), num_processes: int = 1):
     "Run `function(*args)` on `num_processes` processes with accelerate's `notebook_launcher` (1: in this process; CPU processes without a GPU or with `ACCELERATE_USE_CPU`)."
     if num_processes == 1: return function(*args)
-    if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"):
-        return notebook_launcher(_one_thread(function), args=args, num_processes=num_processes)
+    run = _one_thread(function)
+    if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"): return notebook_launcher(run, args=args, num_processes=num_processes)
     with patch_environment(accelerate_use_cpu="yes"):  # without a GPU, accelerate only goes multi-process when told CPU
-        notebook_launcher(_one_thread(function), args=args, num_processes=num_processes)
+        notebook_launcher(run, args=args, num_processes=num_processes)
