@@ -19,14 +19,22 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movielens_rec.data import load_movielens, write_atomic
-from movielens_rec.encoding import IdEncoder
-from movielens_rec.metrics import evaluate, provenance
-from movielens_rec.models.mf import BiasedMF, MfDotBias, MF_FAIR
+from movielens_rec.data import load_movielens
+from movielens_rec.encoding import fit_encoders
+from movielens_rec.files import write_atomic
+from movielens_rec.metrics import evaluate
+from movielens_rec.models.mf import MfDotBias
+from movielens_rec.results import provenance
 from movielens_rec.split import leave_last_out
 from movielens_rec.training import TrainConfig, fit, predict, ratings_dataset
+from movielens_rec.tuning import MF_FAIR, mf_recipe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference import (RowPerSampleWindows, _study_style_epoch, _study_style_preparation,  # noqa: E402
+                       _train_svd)
 
 HERE = Path(__file__).resolve().parent
+
 
 
 def _study_split(data_dir):
@@ -35,30 +43,10 @@ def _study_split(data_dir):
     return ml, train, valid
 
 
-class RowPerSampleRatings(torch.utils.data.Dataset):
-    "The study's way of feeding a model: one pandas row per sample (`df.iloc`), collated by the DataLoader."
-    def __init__(self, frame): self.frame = frame.reset_index(drop=True)
-    def __len__(self): return len(self.frame)
-    def __getitem__(self, i):
-        row = self.frame.iloc[i]
-        return int(row.user_code), int(row.movie_code), float(row.rating)
-
-
-def _study_style_epoch(model, frame, batch_size, num_workers):
-    "One training epoch the study's way: row-per-sample dataset, default collate, AdamW + OneCycleLR per batch."
-    loader = torch.utils.data.DataLoader(RowPerSampleRatings(frame), batch_size=batch_size, shuffle=True, num_workers=num_workers)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=len(loader))
-    model.train()
-    for users, movies, ratings in loader:
-        loss = torch.nn.functional.mse_loss(model(users, movies), ratings.float())
-        optimizer.zero_grad(); loss.backward(); optimizer.step(); schedule.step()
-
-
 def bench_mf_throughput(data_dir):
     "MF training throughput, ratings per second over one full epoch: `fit` on tensors versus a study-style loop."
     ml, train, valid = _study_split(data_dir)
-    users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
+    users, movies = fit_encoders(ml)
     train_data, valid_data = ratings_dataset(train, users, movies), ratings_dataset(valid, users, movies)
     config = TrainConfig(epochs=1, progress=False)
     _warm_up()
@@ -83,22 +71,11 @@ def _warm_up():
 
 def _train_fair_mf(ml, train, valid):
     "The fair MF from raw frames to a trained model: encoders, tensors, fit; returns the model and the validation tensors."
-    users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
+    users, movies = fit_encoders(ml)
     train_data, valid_data = ratings_dataset(train, users, movies), ratings_dataset(valid, users, movies)
-    config = TrainConfig(lr=MF_FAIR["lr"], epochs=MF_FAIR["epochs"], batch_size=MF_FAIR["batch_size"], weight_decay=0.0, progress=False)
-    mean = float(train.rating.mean())
-    run = fit(lambda: BiasedMF(users.n_codes, movies.n_codes, MF_FAIR["n_factors"], MF_FAIR["reg"], mean=mean),
-              train_data, valid_data, config, HERE/"runs"/"mf-fair")
+    make, config = mf_recipe(MF_FAIR, users, movies, float(train.rating.mean()), progress=False)
+    run = fit(make, train_data, valid_data, config, HERE/"runs"/"mf-fair")
     return run, valid_data
-
-
-def _train_svd(train):
-    "Surprise's SVD with its defaults, from the raw frame to a trained model."
-    from surprise import SVD, Dataset, Reader
-    trainset = Dataset.load_from_df(train[["user_id", "movie_id", "rating"]], Reader(rating_scale=(1, 5))).build_full_trainset()
-    svd = SVD(random_state=0)
-    svd.fit(trainset)
-    return svd
 
 
 def bench_mf_fair_vs_svd(data_dir):
@@ -119,39 +96,13 @@ def bench_mf_fair_vs_svd(data_dir):
                         "project_epochs": run.epochs}}
 
 
-def _study_style_windows(values, size=10, pad=0):
-    "The study's windowing: a Python loop building one padded tuple per rating."
-    windows = []
-    for i in range(len(values)):
-        window = list(values[max(0, i - size + 1):i + 1])
-        windows.append(tuple([pad] * (size - len(window)) + window))
-    return windows
-
-
-def _study_style_preparation(folder: Path):
-    "The study's data preparation: python-engine reads, a merge with movies, an unstable sort by time, per-user lists, tuple windows."
-    ratings = pd.read_csv(folder/"ratings.dat", sep="::", engine="python", names=["user_id", "movie_id", "rating", "unix_timestamp"])
-    movies = pd.read_csv(folder/"movies.dat", sep="::", engine="python", encoding="latin-1", names=["movie_id", "title", "genres"])
-    users = pd.read_csv(folder/"users.dat", sep="::", engine="python", names=["user_id", "sex", "age_group", "occupation", "zip_code"])
-    ratings = ratings.merge(movies, on="movie_id").sort_values("unix_timestamp")
-    start = time.perf_counter()
-    grouped = ratings.groupby("user_id")
-    frame = pd.DataFrame({"user_id": list(grouped.groups), "movie_ids": grouped.movie_id.apply(list).to_numpy(),
-                          "ratings": grouped.rating.apply(list).to_numpy()})
-    frame["movie_windows"] = frame.movie_ids.apply(_study_style_windows)
-    frame["rating_windows"] = frame.ratings.apply(_study_style_windows)
-    rows = frame[["user_id", "movie_windows", "rating_windows"]].explode(["movie_windows", "rating_windows"], ignore_index=True)
-    is_last = ~rows.user_id.duplicated(keep="last")
-    train, valid = rows[~is_last], rows[is_last]
-    return {"sequences_seconds": time.perf_counter() - start, "train": len(train), "valid": len(valid), "users": len(users)}
-
-
 def _project_preparation(folder: Path):
     "This project's data preparation: typed C-parser load, leave-last-out split, windows laid out once (training gathers them per batch)."
     from movielens_rec.sequences import make_sequences, split_sequences
     from movielens_rec.split import chronological_order, split_ratings
     ml = load_movielens(folder)
     train, valid = split_ratings(ml.ratings, "default")
+    from movielens_rec.encoding import IdEncoder
     movies, order = IdEncoder.fit(ml.ratings.movie_id), chronological_order(ml.ratings)
     start = time.perf_counter()  # like the reference's, after the sort by time
     train_seqs, valid_seqs = split_sequences(make_sequences(ml.ratings, movies, order), valid)
@@ -196,23 +147,14 @@ def bench_data_preparation(data_dir):
                         "memory": "peak of Python/numpy allocations traced by tracemalloc during a fourth run of each pipeline"}}
 
 
-class RowPerSampleWindows(torch.utils.data.Dataset):
-    "The study's BST dataset: one pandas row of tuple columns per sample, converted to tensors in __getitem__."
-    def __init__(self, frame): self.frame = frame.reset_index(drop=True)
-    def __len__(self): return len(self.frame)
-    def __getitem__(self, i):
-        row = self.frame.iloc[i]
-        return (torch.tensor(row.user), torch.tensor(row.movies), torch.tensor(row.history), torch.tensor(row.features),
-                torch.tensor(row.rating, dtype=torch.float32))
-
-
 def bench_bst_throughput(data_dir, steps=40):
     "BST (bst-features) training throughput over the same optimizer steps: fit on tensors (fp32 and bf16) versus a study-style Dataset."
     from movielens_rec.experiments import model_data, recipe
+    from movielens_rec.split import split_ratings
     from movielens_rec.models.bst import BST
     ml = load_movielens(data_dir)
-    users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
-    train_data, valid_data, _, _ = model_data("bst-features", ml, "study", users, movies)
+    users, movies = fit_encoders(ml)
+    train_data, valid_data, _, _ = model_data("bst-features", ml, "study", *split_ratings(ml.ratings, "study"), users, movies)
     small_valid = type(train_data)(*(x[:1024] for x in valid_data.inputs), ratings=valid_data.ratings[:1024])
     make, _, _ = recipe("bst-features", users, movies, 3.5)
     _warm_up()
@@ -247,10 +189,11 @@ def bench_bst_throughput(data_dir, steps=40):
 def bench_bst_precision(data_dir, steps=200, seeds=(0, 1)):
     "bf16 autocast versus fp32 training of bst-ids: the validation metrics they reach after the same steps, against seed-to-seed noise."
     from movielens_rec.experiments import model_data, recipe
+    from movielens_rec.split import split_ratings
     from movielens_rec.metrics import paired_bootstrap
     ml = load_movielens(data_dir)
-    users, movies = IdEncoder.fit(ml.ratings.user_id), IdEncoder.fit(ml.ratings.movie_id)
-    train_data, valid_data, _, _ = model_data("bst-ids", ml, "study", users, movies)
+    users, movies = fit_encoders(ml)
+    train_data, valid_data, _, _ = model_data("bst-ids", ml, "study", *split_ratings(ml.ratings, "study"), users, movies)
     make, _, clip = recipe("bst-ids", users, movies, 3.5)
     truth, predictions, metrics = valid_data.ratings.numpy(), {}, {}
     for seed in seeds:

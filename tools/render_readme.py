@@ -31,7 +31,7 @@ def _output(out: dict) -> str | None:
 
 
 def render(notebook: Path) -> str:
-    "README markdown for `notebook`: markdown cells verbatim, code cells and their text outputs fenced, `#| hide` cells left out."
+    "README markdown for `notebook`: markdown verbatim, code and text outputs fenced; `#| hide` cells left out, `#| echo: false` code too."
     blocks = []
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         source = _text(cell["source"])
@@ -41,7 +41,8 @@ def render(notebook: Path) -> str:
         lines = source.splitlines()
         if any(re.match(r"#\|\s*hide\b", line) for line in lines): continue
         code = "\n".join(line for line in lines if not line.startswith("#|")).strip()
-        if code: blocks.append(_fenced(code, "python"))
+        shown = not any(re.match(r"#\|\s*echo:\s*false\b", line) for line in lines)
+        if code and shown: blocks.append(_fenced(code, "python"))
         blocks += [md for md in map(_output, cell.get("outputs", [])) if md]
     return HEADER + "\n" + "\n\n".join(blocks) + "\n"
 
