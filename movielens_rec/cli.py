@@ -29,8 +29,15 @@ from movielens_rec.data import (
     summarize,
     format_summary,
 )
-from .experiments import MODEL_NAMES, RatingModel, fingerprint, run_model
-from .files import DataError
+from movielens_rec.experiments import (
+    MODEL_NAMES,
+    SEARCH_SPACES,
+    RatingModel,
+    fingerprint,
+    inner_search,
+    run_model,
+)
+from .files import DataError, write_atomic
 from .results import provenance, record_result
 from .split import SPLITS, leave_last_out
 from .training import launch
@@ -145,6 +152,9 @@ def _run_compare(args) -> int:
             split=args.split,
             resume=args.resume,
             n_boot=500 if args.quick else 2000,
+            settings=json.loads(Path(args.settings).read_text())
+            if args.settings
+            else None,
             **overrides,
         )
         if PartialState().is_main_process:
@@ -152,6 +162,35 @@ def _run_compare(args) -> int:
                 f"comparison of {table.model.nunique()} models in {out}\n"
                 + (out / "results.md").read_text()
             )
+
+    return _on_processes(args, job)
+
+
+def _run_tune(args) -> int:
+    ml = _load(args)
+    out = Path(
+        args.out or f"runs/tune-{args.model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    )
+    overrides = {"mixed_precision": args.mixed_precision} if args.mixed_precision else {}
+
+    def job():
+        table, chosen = inner_search(
+            args.model,
+            ml,
+            out / "runs",
+            args.split,
+            progress=False,
+            log=False,
+            **overrides,
+        )
+        if not PartialState().is_main_process:
+            return
+        write_atomic(out / "search.csv", table.to_csv(index=False))
+        write_atomic(out / "settings.json", json.dumps({args.model: chosen}, indent=1))
+        print(
+            f"{args.model} on the inner split of {args.split}:\n{table.round(4).to_string(index=False)}\n"
+            f"chosen: {json.dumps(chosen)} (in {out / 'settings.json'}, for compare --settings)"
+        )
 
     return _on_processes(args, job)
 
@@ -201,15 +240,22 @@ def _run_recommend(args) -> int:
     return 0
 
 # %% ../nbs/15_cli.ipynb #350442f2
+def _shared(parser, source, *options):
+    "Give `parser` the `options` already defined on `source`, with the same meaning and help."
+    for option in options:
+        parser._add_action(source._option_string_actions[option])
+
+
 def build_parser() -> argparse.ArgumentParser:
     "The `movielens-rec` argument parser, one sub-command per job."
     parser = argparse.ArgumentParser(
         prog="movielens-rec",
-        description="Matrix factorisation versus sequence "
-        "transformers on MovieLens-1M: data, training, comparison, recommendations.",
+        description="Matrix factorisation versus sequence transformers on "
+        "MovieLens-1M: data, training, tuning, comparison, recommendations.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     jobs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     data = jobs.add_parser(
         "data",
         help="make sure MovieLens-1M is available, then print its summary",
@@ -219,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--data-dir",
         metavar="PATH",
-        help="extracted ml-1m folder or ml-1m.zip (default: "
-        "$MOVIELENS_REC_DATA, else download once into the cache)",
+        help="extracted ml-1m folder or ml-1m.zip "
+        "(default: $MOVIELENS_REC_DATA, else download once into the cache)",
     )
     data.add_argument(
         "--cache-dir",
@@ -236,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object instead of text"
     )
     data.set_defaults(job=_run_data)
+
     train = jobs.add_parser(
         "train",
         help="train one model on a split and print its validation metrics",
@@ -247,11 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         default="study",
         choices=list(SPLITS),
-        help="study: the study's validation rows; "
-        "default: ties broken by file order (default: %(default)s)",
+        help="study: the study's validation rows; default: ties broken by file order "
+        "(default: %(default)s)",
     )
-    for option in ("--data-dir", "--cache-dir", "--skip-checksum"):
-        train._add_action(data._option_string_actions[option])
+    _shared(train, data, "--data-dir", "--cache-dir", "--skip-checksum")
     train.add_argument(
         "--out", metavar="DIR", help="run folder (default: runs/MODEL-SPLIT-TIME)"
     )
@@ -264,12 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--seed",
         type=int,
-        help="seed for initialisation, shuffling and dropout (default: 0)",
+        help="seed for initialisation, shuffling, dropout (default: 0)",
     )
     train.add_argument(
         "--mixed-precision",
-        choices=["no", "bf16"],
-        help="bf16: autocast matrix products to bfloat16 (default: no)",
+        choices=["auto", "bf16", "no"],
+        help="bf16 autocast of matrix products; auto: bf16 where the device runs it "
+        "natively (default: auto)",
     )
     train.add_argument(
         "--results",
@@ -285,31 +332,57 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="train data-parallel in N processes "
-        "(one per GPU; on the CPU, N gloo processes) through accelerate's launcher (default: 1)",
+        help="train data-parallel in N processes (one per GPU; on the CPU, N gloo "
+        "processes) through accelerate's launcher (default: 1)",
     )
     train.set_defaults(job=_run_train)
+
+    tune = jobs.add_parser(
+        "tune",
+        help="choose a model's settings on the inner split",
+        description="Train a model with each settings of its search space on the inner split (each "
+        "user's last training rating held out), pick with the one-standard-error rule, and write "
+        "search.csv and settings.json (for compare --settings).",
+    )
+    tune.add_argument(
+        "--model", required=True, choices=sorted(SEARCH_SPACES), help="which model"
+    )
+    _shared(
+        tune,
+        train,
+        "--split",
+        "--data-dir",
+        "--cache-dir",
+        "--skip-checksum",
+        "--mixed-precision",
+        "--cpu",
+        "--num-processes",
+    )
+    tune.add_argument(
+        "--out", metavar="DIR", help="search folder (default: runs/tune-MODEL-TIME)"
+    )
+    tune.set_defaults(job=_run_tune)
+
     comp = jobs.add_parser(
         "compare",
         help="train and compare every model on one split (the main job)",
-        description="Train the baselines, both MFs and the three BST variants on one split, score them "
-        "with bootstrap intervals and paired tests, and write a comparison folder.",
+        description="Train the baselines, the MFs, the study's three BST variants and the sequence "
+        "model on one split, score them with bootstrap intervals and paired tests, and write a "
+        "comparison folder.",
     )
-    for action in (
-        train._option_string_actions[o]
-        for o in (
-            "--split",
-            "--data-dir",
-            "--cache-dir",
-            "--skip-checksum",
-            "--mixed-precision",
-            "--cpu",
-            "--num-processes",
-            "--epochs",
-            "--batch-size",
-        )
-    ):
-        comp._add_action(action)
+    _shared(
+        comp,
+        train,
+        "--split",
+        "--data-dir",
+        "--cache-dir",
+        "--skip-checksum",
+        "--mixed-precision",
+        "--cpu",
+        "--num-processes",
+        "--epochs",
+        "--batch-size",
+    )
     comp.add_argument(
         "--models",
         nargs="+",
@@ -325,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="one run per seed; several give mean and sd (default: 0)",
     )
     comp.add_argument(
+        "--settings", metavar="JSON", help="tuned models' settings, as `tune` writes them"
+    )
+    comp.add_argument(
         "--out", metavar="DIR", help="comparison folder (default: runs/compare-TIME)"
     )
     comp.add_argument(
@@ -338,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a first run: 300 users, one epoch per model, batches of 1,024",
     )
     comp.set_defaults(job=_run_compare)
+
     rec = jobs.add_parser(
         "recommend",
         help="the best unseen movies for a user, from a trained model",
@@ -359,8 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=MODEL_NAMES,
         help="which model of a comparison folder (default: best RMSE)",
     )
-    for option in ("--data-dir", "--cache-dir", "--skip-checksum", "--json"):
-        rec._add_action(train._option_string_actions[option])
+    _shared(rec, train, "--data-dir", "--cache-dir", "--skip-checksum", "--json")
     rec.add_argument(
         "--any-data",
         action="store_true",

@@ -248,7 +248,7 @@ def _read_dat(path, fields: dict, encoding: str = ML1M_ENCODING) -> pd.DataFrame
     if not path.is_file():
         raise DataError(f"{path} not found: is this the extracted ml-1m folder?")
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # isspace stops at the first other byte: no copy
         raise DataError(
             f"{path} is empty: extract it again from ml-1m.zip, or download the archive again."
         )
@@ -377,7 +377,7 @@ class MovieLens:
 
     def __repr__(self):
         return (
-            f"MovieLens({self.path}: {len(self.ratings):,} ratings by {self.ratings.user_id.nunique():,} users "
+            f"MovieLens({self.path.name}: {len(self.ratings):,} ratings by {self.ratings.user_id.nunique():,} users "
             f"of {self.ratings.movie_id.nunique():,} movies)"
         )
 

@@ -129,6 +129,7 @@ def make_synthetic_movielens(
     n_movies: int = 200,
     ratings_per_user=(20, 80),
     rank: int = 4,
+    mood_sd: float = 0.6,
     seed: int = 0,
 ) -> Path:
     "Write a small dataset in the exact ML-1M format to folder `dest`, with a planted low-rank and sequence signal."
@@ -161,7 +162,7 @@ def make_synthetic_movielens(
             rng.normal(0, 0.55, (n_movies, rank))[movie],
         )
     )
-    shocks = rng.normal(0, 0.6, (n_users, longest))
+    shocks = rng.normal(0, mood_sd, (n_users, longest))  # 0: no sequence signal
     mood = np.zeros_like(shocks)
     for step in range(longest):
         mood[:, step] = shocks[:, step] + (0.8 * mood[:, step - 1] if step else 0)

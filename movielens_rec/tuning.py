@@ -48,10 +48,10 @@ def mf_recipe(params: dict, users: IdEncoder, movies: IdEncoder, mean: float, **
     return make, config
 
 
-def select_config(search, standard_error: float) -> dict:
-    "One-standard-error rule: the fastest row of `search` whose `inner_rmse` is within `standard_error` of the best."
+def select_config(search, standard_error: float, cost: str = "cost") -> dict:
+    "One-standard-error rule: the row of `search` with the least `cost` whose `inner_rmse` is within `standard_error` of the best."
     close = search[search.inner_rmse <= search.inner_rmse.min() + standard_error]
-    return close.loc[close.seconds.idxmin()].to_dict()
+    return close.sort_values([cost, "inner_rmse"]).iloc[0].to_dict()
 
 # %% ../nbs/10a_mf_training.ipynb #f8f8decd
 MF_FAIR = {"n_factors": 32, "reg": 0.05, "lr": 0.02, "batch_size": 8192, "epochs": 5}
