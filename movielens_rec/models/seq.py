@@ -9,6 +9,8 @@ __all__ = ['causal_window_mask', 'SeqTransformer', 'seq_from_mf']
 import torch
 from torch import nn
 
+from .mf import BiasedMF
+
 # %% ../../nbs/12a_seq.ipynb #a1c3afa9
 def causal_window_mask(length: int, window: int | None = None) -> torch.Tensor:
     "(length, length) mask, True where attention is blocked: later positions, and `window` or more back."
@@ -22,143 +24,58 @@ def causal_window_mask(length: int, window: int | None = None) -> torch.Tensor:
 
 # %% ../../nbs/12a_seq.ipynb #1e62931f
 class SeqTransformer(nn.Module):
-    "A causal transformer over a user's history: each position predicts its rating from the earlier ones, on top of MF."
+    "A causal transformer over a user's history, on top of a `BiasedMF`: each position's rating from the earlier ones."
 
-    def __init__(
-        self,
-        n_users: int,
-        n_movies: int,
-        length: int = 200,
-        window: int | None = None,
-        d_model: int = 64,
-        n_heads: int = 4,
-        n_layers: int = 2,
-        ff_dim: int = 256,
-        dropout: float = 0.1,
-        n_factors: int = 32,
-        reg: float = 0.05,
-        mean: float = 3.5,
-    ):
+    def __init__(self, n_users: int, n_movies: int, length: int = 200, window: int | None = None,
+                 d_model: int = 64, n_heads: int = 4, n_layers: int = 2, ff_dim: int = 256,
+                 dropout: float = 0.1, n_factors: int = 32, reg: float = 0.05, mean: float = 3.5):
         super().__init__()
-        self.config = {
-            "n_users": n_users,
-            "n_movies": n_movies,
-            "length": length,
-            "window": window,
-            "d_model": d_model,
-            "n_heads": n_heads,
-            "n_layers": n_layers,
-            "ff_dim": ff_dim,
-            "dropout": dropout,
-            "n_factors": n_factors,
-            "reg": reg,
-            "mean": mean,
-        }
-        self.reg, self.mean = reg, mean
+        self.config = {"n_users": n_users, "n_movies": n_movies, "length": length, "window": window,
+                       "d_model": d_model, "n_heads": n_heads, "n_layers": n_layers, "ff_dim": ff_dim,
+                       "dropout": dropout, "n_factors": n_factors, "reg": reg, "mean": mean}
         # what the position asks about (its movie) and what the user did just before (movie and rating)
         self.query = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous_rating = nn.Embedding(6, d_model, padding_idx=0)
         self.position = nn.Embedding(length, d_model)
-        self.surprise = nn.Parameter(
-            torch.zeros(d_model)
-        )  # direction of the previous rating's surprise
-        layer = nn.TransformerEncoderLayer(
-            d_model,
-            n_heads,
-            ff_dim,
-            dropout,
-            activation="gelu",
-            batch_first=True,
-            norm_first=True,
-        )
+        self.surprise = nn.Parameter(torch.zeros(d_model))  # direction of the previous rating's surprise
+        layer = nn.TransformerEncoderLayer(d_model, n_heads, ff_dim, dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.to_factors = nn.Linear(
-            d_model, n_factors
-        )  # the history moves the user's factors...
-        self.to_shift = nn.Linear(
-            d_model, 1
-        )  # ...and the level of their ratings (a mood)
-        for head in (
-            self.to_factors,
-            self.to_shift,
-        ):  # zero: the model starts as a plain MF
+        self.to_factors = nn.Linear(d_model, n_factors)  # the history moves the user's factors...
+        self.to_shift = nn.Linear(d_model, 1)  # ...and the level of their ratings (a mood)
+        for head in (self.to_factors, self.to_shift):  # zero: the model starts as its MF
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
-        self.user_factors, self.movie_factors = (
-            nn.Embedding(n_users, n_factors),
-            nn.Embedding(n_movies, n_factors),
-        )
-        self.user_bias, self.movie_bias = (
-            nn.Embedding(n_users, 1),
-            nn.Embedding(n_movies, 1),
-        )
-        for table in (self.user_factors, self.movie_factors):
-            nn.init.normal_(table.weight, 0, 0.01)
-        for table in (self.user_bias, self.movie_bias):
-            nn.init.zeros_(table.weight)
+        self.mf = BiasedMF(n_users, n_movies, n_factors, reg, mean=mean)
         self.register_buffer("mask", causal_window_mask(length, window), persistent=False)
 
     def forward(self, users, movies, prev_movies, prev_ratings):
         "Predicted ratings (batch, positions) for chunks of movies, given the movie and rating before each."
-        n = movies.shape[1]
-        user_bias, user_factors = (
-            self.user_bias(users),
-            self.user_factors(users)[:, None, :],
-        )
-        # How far the previous rating was from what the MF part expects of it: the signal a history carries.
-        expected = (
-            self.mean
-            + user_bias
-            + self.movie_bias(prev_movies).squeeze(-1)
-            + (user_factors * self.movie_factors(prev_movies)).sum(-1)
-        )
+        n, mf = movies.shape[1], self.mf
+        user_bias, user_factors = mf.user_bias(users), mf.user_factors(users)[:, None, :]
+        # How far the previous rating was from what the MF expects of it: the signal a history carries.
+        expected = (mf.mean + user_bias + mf.movie_bias(prev_movies).squeeze(-1)
+                    + (user_factors * mf.movie_factors(prev_movies)).sum(-1))
         surprise = torch.where(prev_movies > 0, prev_ratings - expected, 0.0)
-        x = (
-            self.query(movies)
-            + self.previous(prev_movies)
-            + self.previous_rating(prev_ratings.long())
-            + self.position.weight[:n]
-            + surprise[..., None] * self.surprise
-        )
+        x = (self.query(movies) + self.previous(prev_movies) + self.previous_rating(prev_ratings.long())
+             + self.position.weight[:n] + surprise[..., None] * self.surprise)
         state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
-        taste = user_factors + self.to_factors(
-            state
-        )  # the user's factors, moved by their recent ratings
-        return (
-            self.mean
-            + user_bias
-            + self.to_shift(state).squeeze(-1)
-            + self.movie_bias(movies).squeeze(-1)
-            + (taste * self.movie_factors(movies)).sum(-1)
-        )
+        taste = user_factors + self.to_factors(state)  # the user's factors, moved by their recent ratings
+        return (mf.mean + user_bias + self.to_shift(state).squeeze(-1) + mf.movie_bias(movies).squeeze(-1)
+                + (taste * mf.movie_factors(movies)).sum(-1))
 
     def penalty(self, users, movies, prev_movies, prev_ratings):
-        "L2 penalty on the factors and biases of the rated positions' users and movies, averaged over them."
+        "The MF's L2 penalty, over the rated positions' users and movies."
         rated = movies > 0
-        squares = (
-            self.movie_factors(movies).square().sum(-1)
-            + self.movie_bias(movies).squeeze(-1).square()
-            + (
-                self.user_factors(users).square().sum(-1)
-                + self.user_bias(users).squeeze(-1).square()
-            )[:, None]
-        )
-        return self.reg * squares[rated].mean()
+        return self.mf.penalty(users[:, None].expand_as(movies)[rated], movies[rated])
 
 # %% ../../nbs/12a_seq.ipynb #55ce70d5
-def seq_from_mf(mf, **options) -> SeqTransformer:
-    "A `SeqTransformer` that starts as the trained `BiasedMF` `mf`: same biases, factors and mean."
+def seq_from_mf(mf: BiasedMF, **options) -> SeqTransformer:
+    "A `SeqTransformer` whose MF is a copy of the trained `mf`: it predicts what `mf` does until trained."
     n_users, n_factors = mf.user_factors.weight.shape
-    model = SeqTransformer(
-        n_users,
-        mf.movie_factors.weight.shape[0],
-        n_factors=n_factors,
-        reg=mf.reg,
-        mean=mf.mean,
-        **options,
-    )
-    for name in ("user_factors", "movie_factors", "user_bias", "movie_bias"):
-        getattr(model, name).load_state_dict(getattr(mf, name).state_dict())
+    model = SeqTransformer(n_users, mf.movie_factors.weight.shape[0], n_factors=n_factors, reg=mf.reg,
+                           mean=mf.mean, **options)
+    model.mf.load_state_dict(mf.state_dict())
     return model
