@@ -103,9 +103,8 @@ def _run_train(args) -> int:
         overrides["progress"] = not args.json
 
     def job():
-        with contextlib.redirect_stdout(
-            sys.stderr if args.json else sys.stdout
-        ):  # with --json, stdout is the JSON alone
+        # with --json, stdout is the JSON alone
+        with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
             row = run_model(args.model, ml, out, split=args.split, **overrides)
         if not PartialState().is_main_process:
             return
@@ -452,8 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.job(args)
     except (DataError, FileExistsError, KeyError, ValueError) as e:
-        message = (
-            e.args[0] if isinstance(e, KeyError) and e.args else e
-        )  # KeyError's str() adds quotes
+        # KeyError's str() adds quotes
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"movielens-rec: error: {message}", file=sys.stderr)
         return 2

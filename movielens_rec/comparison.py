@@ -66,9 +66,8 @@ def compare(
                     )
                 rows.append(json.loads((run_dir / "metrics.json").read_text()))
                 continue
-            shutil.rmtree(
-                run_dir, ignore_errors=True
-            )  # an interrupted run starts again from scratch
+            # an interrupted run starts again from scratch
+            shutil.rmtree(run_dir, ignore_errors=True)
             rows.append(
                 run_model(
                     name,
@@ -305,9 +304,8 @@ def write_comparison(
         f"{name}-seed{seed}": _run_record(runs / f"{name}-seed{seed}")
         for name, seed in zip(table.model, table.seed)
     }
-    made = pd.DataFrame(
-        [record.get("provenance", stamp) for record in records.values()]
-    )  # each run's own, when it kept one
+    # each run's own, when it kept one
+    made = pd.DataFrame([record.get("provenance", stamp) for record in records.values()])
     write_atomic(
         out / "results.csv",
         pd.concat(

@@ -160,9 +160,8 @@ def _check_encoding(raw: bytes, path: Path, encoding: str):
         )
     if raw.isascii():
         return
-    if (
-        codec == "iso8859-1"
-    ):  # every byte is valid latin-1, so look for text that was re-saved as UTF-8
+    # every byte is valid latin-1, so look for text that was re-saved as UTF-8
+    if codec == "iso8859-1":
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -213,9 +212,8 @@ def _parse(raw: bytes, fields: dict, encoding: str) -> pd.DataFrame:
         engine="c",
         skip_blank_lines=False,
     )
-    if any(
-        np.dtype(t).kind not in "iu" for t in fields.values()
-    ):  # text may hold ':', so split on '::' only
+    # text may hold ':', so split on '::' only
+    if any(np.dtype(t).kind not in "iu" for t in fields.values()):
         frame = pd.read_csv(
             io.BytesIO(raw.replace(b"::", b"\t")),
             sep="\t",

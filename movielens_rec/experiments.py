@@ -73,9 +73,8 @@ class RatingModel:
         "Model inputs for user codes `u` and movie codes `m`, and the position to read (None: the only one)."
         if self.context is None:
             return (u, m), None
-        if (
-            "last_movies" in self.context
-        ):  # a causal model: the candidate after the user's latest ratings
+        # a causal model: the candidate after the user's latest ratings
+        if "last_movies" in self.context:
             *chunks, position = candidate_chunks(self.context, u, m)
             return (u, *chunks), position
         windows = np.concatenate([self.context["history_movies"][u], m[:, None]], axis=1)
@@ -217,9 +216,8 @@ def recipe(
     settings = settings or {}
     if name == "mf-study":
         return lambda: MfDotBias(users.n_codes, movies.n_codes), TrainConfig(), (0.5, 5.5)
-    if (
-        name == "mf-fair"
-    ):  # its epochs were chosen on the inner split: keep the last, choose nothing on validation
+    # its epochs were chosen on the inner split: keep the last, choose nothing on validation
+    if name == "mf-fair":
         return (
             *mf_recipe(MF_FAIR | settings, users, movies, mean, keep="last"),
             (1.0, 5.0),
@@ -314,18 +312,20 @@ def run_model(
             name, ml, split, train, valid, users, movies, settings
         )
         mean, base = float(train.rating.mean()), None
-        if (
-            name in SEQUENCE_MODELS
-        ):  # first the fair MF it starts from, its epochs fixed: no validation choice
+        # first the fair MF it starts from, with its own recipe (the overrides' epochs and batches are the
+        # sequence model's)
+        if name in SEQUENCE_MODELS:
             make_base, base_config, _ = recipe("mf-fair", users, movies, mean)
-            base_config = dataclasses.replace(base_config, **config_overrides)
+            shared = {
+                k: v
+                for k, v in config_overrides.items()
+                if k not in ("epochs", "batch_size")
+            }
             base_data = (
                 ratings_dataset(train, users, movies),
                 ratings_dataset(valid, users, movies),
             )
-            base_config = dataclasses.replace(
-                base_config, epochs=MF_FAIR["epochs"], batch_size=MF_FAIR["batch_size"]
-            )
+            base_config = dataclasses.replace(base_config, **shared)
             base = fit(make_base, *base_data, base_config, run_dir / "base").model
         make, config, clip = recipe(name, users, movies, mean, base, settings)
         config = dataclasses.replace(config, **config_overrides)
@@ -403,7 +403,7 @@ def _plain(value):
 
 
 def inner_data(ml: MovieLens, split: str = "study") -> MovieLens:
-    "The training ratings of `split` as a dataset, whose own split `split` is the inner split."
+    "The training ratings of `split` as a dataset, whose own split `split` is the inner split (`inner_split`)."
     train, _ = split_ratings(ml.ratings, split)
     return dataclasses.replace(ml, ratings=train.reset_index(drop=True))
 

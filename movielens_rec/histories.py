@@ -22,18 +22,14 @@ class Histories:
 
     users: np.ndarray  # (chunks,) user code of each chunk
     movies: np.ndarray  # (chunks, length) movie code at each position; 0 is padding
-    prev_movies: (
-        np.ndarray
-    )  # (chunks, length) the movie the user rated just before; 0 at a history's start
-    prev_ratings: (
-        np.ndarray
-    )  # (chunks, length) that movie's rating; 0 at a history's start
-    targets: (
-        np.ndarray
-    )  # (chunks, length) the rating to predict; 0 where nothing is scored
-    rows: (
-        np.ndarray
-    )  # (chunks, length) the rating's position in the ratings frame; -1 for padding
+    # (chunks, length) the movie the user rated just before; 0 at a history's start
+    prev_movies: np.ndarray
+    # (chunks, length) that movie's rating; 0 at a history's start
+    prev_ratings: np.ndarray
+    # (chunks, length) the rating to predict; 0 where nothing is scored
+    targets: np.ndarray
+    # (chunks, length) the rating's position in the ratings frame; -1 for padding
+    rows: np.ndarray
 
     def __len__(self):
         return len(self.users)
@@ -115,9 +111,8 @@ def split_histories(
     is_valid = ratings.index.isin(valid.index)
     kept = np.flatnonzero(~is_valid)
     position = np.full(len(ratings), -1)
-    position[kept] = np.arange(
-        len(kept)
-    )  # each training row's position in the training frame
+    # each training row's position in the training frame
+    position[kept] = np.arange(len(kept))
     train_order = position[order][~is_valid[order]]
     train = make_histories(
         ratings.iloc[kept], users, movies, train_order, length=length, stride=stride

@@ -39,9 +39,8 @@ def source_commit(package_dir=None) -> str:
         ).stdout.strip()
 
     try:
-        git(
-            "ls-files", "--error-unmatch", "__init__.py"
-        )  # a checkout of this package, not of a folder around it
+        # a checkout of this package, not of a folder around it
+        git("ls-files", "--error-unmatch", "__init__.py")
         dirty = git("status", "--porcelain", "--untracked-files=no", ".")
         return git("rev-parse", "HEAD") + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

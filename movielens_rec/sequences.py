@@ -80,17 +80,14 @@ def make_sequences(
             f"length={length}: a window needs the target and at least one history position."
         )
     users = ratings.user_id.to_numpy()
-    by_user, starts, sizes = user_blocks(
-        users, order
-    )  # grouped by user, time order kept within each user
+    # grouped by user, time order kept within each user
+    by_user, starts, sizes = user_blocks(users, order)
     pad, n = length - 1, len(by_user)
-    end = np.repeat(
-        pad * np.arange(1, len(starts) + 1), sizes
-    )  # each user's ratings after `pad` empty slots
+    # each user's ratings after `pad` empty slots
+    end = np.repeat(pad * np.arange(1, len(starts) + 1), sizes)
     end += np.arange(n)
-    slots = max(
-        n + pad * len(starts), length
-    )  # at least one window long, even without ratings
+    # at least one window long, even without ratings
+    slots = max(n + pad * len(starts), length)
     codes, stars = np.zeros(slots, dtype=np.int32), np.zeros(slots, dtype=np.int8)
     codes[end] = movies.encode(ratings.movie_id.to_numpy()[by_user])
     stars[end] = ratings.rating.to_numpy()[by_user]
@@ -165,9 +162,10 @@ def latest_context(seqs: Sequences, users: IdEncoder, profiles: np.ndarray) -> d
         np.zeros((users.n_codes, seqs.length - 1), np.int32),
         np.zeros((users.n_codes, seqs.length - 1), np.int8),
     )
+    # windows are grouped by user
     last = (
         np.r_[seqs.users[1:] != seqs.users[:-1], True] if len(seqs) else np.zeros(0, bool)
-    )  # windows are grouped by user
+    )
     latest = seqs.take(last)
     codes = users.encode(latest.users)
     movies[codes] = latest.movies[:, 1:]

@@ -26,9 +26,8 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
         return np.argsort(values, kind="stable")
     low, high, bits = int(values.min()), int(values.max()), max(n - 1, 1).bit_length()
     if 0 <= low and high < 2**16:
-        return np.argsort(
-            values.astype(np.uint16), kind="stable"
-        )  # a radix sort in NumPy
+        # a radix sort in NumPy
+        return np.argsort(values.astype(np.uint16), kind="stable")
     if (high - low) >> (63 - bits):
         return np.argsort(values, kind="stable")
     keys = (values.astype(np.int64) - low) << bits
@@ -179,9 +178,8 @@ def _last_n_mask(
 ) -> np.ndarray:
     "Boolean mask of the rows that are among their user's last `n` in `order`, for users with enough ratings."
     by_user, starts, sizes = user_blocks(users, order)
-    from_end = np.repeat(starts + sizes, sizes) - np.arange(
-        len(by_user)
-    )  # 1 for each user's latest row
+    # 1 for each user's latest row
+    from_end = np.repeat(starts + sizes, sizes) - np.arange(len(by_user))
     keep = (from_end <= n) & np.repeat(sizes >= max(min_ratings, n + 1), sizes)
     mask = np.zeros(len(users), dtype=bool)
     mask[by_user[keep]] = True

@@ -59,9 +59,8 @@ class TensorRatings(Dataset):
         return (*(x[i] for x in self.inputs), self.ratings[i])
 
     def __getitems__(self, indices):
-        index = torch.from_numpy(
-            np.asarray(indices, dtype=np.int64)
-        )  # from a list: 8x faster than torch.as_tensor
+        # from a list: 8x faster than torch.as_tensor
+        index = torch.from_numpy(np.asarray(indices, dtype=np.int64))
         return (*(x[index] for x in self.inputs), self.ratings[index])
 
 
@@ -112,9 +111,8 @@ class RatingMetricsCallback(TrainerCallback):
         values = {
             name: value.item() for name, value in self.metrics.compute().items()
         }  # summed over all processes
-        counted = (
-            trainer.gather(self.metrics["mae"].total.reshape(1)).sum().item()
-        )  # the state above is per process
+        # the state above is per process
+        counted = trainer.gather(self.metrics["mae"].total.reshape(1)).sum().item()
         for name, value in (
             ("mae", values["mae"]),
             ("mse", values["mse"]),
@@ -213,9 +211,8 @@ class RatingTrainer(Trainer):
         # bf16 autocast needs no loss scaling, and unlike accelerate's setting it can change between runs of one process
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             predictions = self.model(*inputs).float()
-        if (
-            predictions.dim() > 1
-        ):  # a sequence model predicts every position; 0 marks a position with no rating
+        # a sequence model predicts every position; 0 marks a position with no rating
+        if predictions.dim() > 1:
             rated = ratings > 0
             predictions, ratings = predictions[rated], ratings[rated]
         return {
@@ -322,9 +319,8 @@ def make_trainer(model: nn.Module, config: TrainConfig, run_dir) -> RatingTraine
     ]
     if config.keep not in ("best", "last"):
         raise ValueError(f"keep={config.keep!r}: use 'best' or 'last'.")
-    if (
-        config.keep == "best"
-    ):  # choose the epoch on the validation data: only where that is the protocol
+    # choose the epoch on the validation data: only where that is the protocol
+    if config.keep == "best":
         callbacks += [
             SaveBestModelCallback(
                 save_path=str(run_dir / "best_model.pt"),
@@ -415,9 +411,8 @@ def predict(
 ) -> np.ndarray:
     "Predictions of `model` for every rated position of `data`, in order, as float64 numpy; batches of positions."
     device = device or next(model.parameters()).device
-    if (
-        data.ratings.dim() > 1
-    ):  # chunks of positions: as many positions per batch as pairs would be
+    # chunks of positions: as many positions per batch as pairs would be
+    if data.ratings.dim() > 1:
         batch_size = max(1, batch_size // data.ratings.shape[1])
     model.eval()
     out = []
@@ -436,9 +431,8 @@ def _one_thread(function):
 
     @wraps(function)
     def run(*args):
-        torch.set_num_threads(
-            1
-        )  # a forked process that computes on the parent's OpenMP pool can hang
+        # a forked process that computes on the parent's OpenMP pool can hang
+        torch.set_num_threads(1)
         return function(*args)
 
     return run
@@ -451,7 +445,6 @@ def launch(function, args=(), num_processes: int = 1):
     run = _one_thread(function)
     if torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU"):
         return notebook_launcher(run, args=args, num_processes=num_processes)
-    with patch_environment(
-        accelerate_use_cpu="yes"
-    ):  # without a GPU, accelerate only goes multi-process when told CPU
+    # without a GPU, accelerate only goes multi-process when told CPU
+    with patch_environment(accelerate_use_cpu="yes"):
         notebook_launcher(run, args=args, num_processes=num_processes)

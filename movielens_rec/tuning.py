@@ -8,13 +8,13 @@ __all__ = ['MF_SCHEDULES', 'MF_FAIR', 'inner_split', 'mf_search_space', 'mf_reci
 # %% ../nbs/10a_mf_training.ipynb #1ff86f8c
 from .encoding import IdEncoder
 from .models.mf import BiasedMF
-from .split import leave_last_out
+from .split import split_ratings
 from .training import TrainConfig
 
 # %% ../nbs/10a_mf_training.ipynb #2142ec8e
-def inner_split(train):
-    "(inner train, inner valid): each user's last *training* rating, under the study's tie-break, held out."
-    return leave_last_out(train, tie_break="study")
+def inner_split(train, split: str = "study"):
+    "(inner train, inner valid): each user's last *training* rating held out, by the rule of `split`."
+    return split_ratings(train, split)
 
 
 MF_SCHEDULES = {

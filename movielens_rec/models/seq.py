@@ -14,9 +14,8 @@ from .mf import BiasedMF
 # %% ../../nbs/12a_seq.ipynb #a1c3afa9
 def causal_window_mask(length: int, window: int | None = None) -> torch.Tensor:
     "(length, length) mask, True where attention is blocked: later positions, and `window` or more back."
-    offset = (
-        torch.arange(length)[:, None] - torch.arange(length)[None, :]
-    )  # query minus key
+    # query minus key
+    offset = torch.arange(length)[:, None] - torch.arange(length)[None, :]
     blocked = offset < 0
     if window is not None:
         blocked |= offset >= window
@@ -26,25 +25,61 @@ def causal_window_mask(length: int, window: int | None = None) -> torch.Tensor:
 class SeqTransformer(nn.Module):
     "A causal transformer over a user's history, on top of a `BiasedMF`: each position's rating from the earlier ones."
 
-    def __init__(self, n_users: int, n_movies: int, length: int = 200, window: int | None = None,
-                 d_model: int = 64, n_heads: int = 4, n_layers: int = 2, ff_dim: int = 256,
-                 dropout: float = 0.1, n_factors: int = 32, reg: float = 0.05, mean: float = 3.5):
+    def __init__(
+        self,
+        n_users: int,
+        n_movies: int,
+        length: int = 200,
+        window: int | None = None,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        ff_dim: int = 256,
+        dropout: float = 0.1,
+        n_factors: int = 32,
+        reg: float = 0.05,
+        mean: float = 3.5,
+    ):
         super().__init__()
-        self.config = {"n_users": n_users, "n_movies": n_movies, "length": length, "window": window,
-                       "d_model": d_model, "n_heads": n_heads, "n_layers": n_layers, "ff_dim": ff_dim,
-                       "dropout": dropout, "n_factors": n_factors, "reg": reg, "mean": mean}
+        self.config = {
+            "n_users": n_users,
+            "n_movies": n_movies,
+            "length": length,
+            "window": window,
+            "d_model": d_model,
+            "n_heads": n_heads,
+            "n_layers": n_layers,
+            "ff_dim": ff_dim,
+            "dropout": dropout,
+            "n_factors": n_factors,
+            "reg": reg,
+            "mean": mean,
+        }
         # what the position asks about (its movie) and what the user did just before (movie and rating)
         self.query = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous_rating = nn.Embedding(6, d_model, padding_idx=0)
         self.position = nn.Embedding(length, d_model)
-        self.surprise = nn.Parameter(torch.zeros(d_model))  # direction of the previous rating's surprise
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, ff_dim, dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
+        self.surprise = nn.Parameter(
+            torch.zeros(d_model)
+        )  # direction of the previous rating's surprise
+        layer = nn.TransformerEncoderLayer(
+            d_model,
+            n_heads,
+            ff_dim,
+            dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.to_factors = nn.Linear(d_model, n_factors)  # the history moves the user's factors...
-        self.to_shift = nn.Linear(d_model, 1)  # ...and the level of their ratings (a mood)
+        self.to_factors = nn.Linear(
+            d_model, n_factors
+        )  # the history moves the user's factors...
+        self.to_shift = nn.Linear(
+            d_model, 1
+        )  # ...and the level of their ratings (a mood)
         for head in (self.to_factors, self.to_shift):  # zero: the model starts as its MF
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
@@ -56,15 +91,31 @@ class SeqTransformer(nn.Module):
         n, mf = movies.shape[1], self.mf
         user_bias, user_factors = mf.user_bias(users), mf.user_factors(users)[:, None, :]
         # How far the previous rating was from what the MF expects of it: the signal a history carries.
-        expected = (mf.mean + user_bias + mf.movie_bias(prev_movies).squeeze(-1)
-                    + (user_factors * mf.movie_factors(prev_movies)).sum(-1))
+        expected = (
+            mf.mean
+            + user_bias
+            + mf.movie_bias(prev_movies).squeeze(-1)
+            + (user_factors * mf.movie_factors(prev_movies)).sum(-1)
+        )
         surprise = torch.where(prev_movies > 0, prev_ratings - expected, 0.0)
-        x = (self.query(movies) + self.previous(prev_movies) + self.previous_rating(prev_ratings.long())
-             + self.position.weight[:n] + surprise[..., None] * self.surprise)
+        x = (
+            self.query(movies)
+            + self.previous(prev_movies)
+            + self.previous_rating(prev_ratings.long())
+            + self.position.weight[:n]
+            + surprise[..., None] * self.surprise
+        )
         state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
-        taste = user_factors + self.to_factors(state)  # the user's factors, moved by their recent ratings
-        return (mf.mean + user_bias + self.to_shift(state).squeeze(-1) + mf.movie_bias(movies).squeeze(-1)
-                + (taste * mf.movie_factors(movies)).sum(-1))
+        taste = user_factors + self.to_factors(
+            state
+        )  # the user's factors, moved by their recent ratings
+        return (
+            mf.mean
+            + user_bias
+            + self.to_shift(state).squeeze(-1)
+            + mf.movie_bias(movies).squeeze(-1)
+            + (taste * mf.movie_factors(movies)).sum(-1)
+        )
 
     def penalty(self, users, movies, prev_movies, prev_ratings):
         "The MF's L2 penalty, over the rated positions' users and movies."
@@ -75,7 +126,13 @@ class SeqTransformer(nn.Module):
 def seq_from_mf(mf: BiasedMF, **options) -> SeqTransformer:
     "A `SeqTransformer` whose MF is a copy of the trained `mf`: it predicts what `mf` does until trained."
     n_users, n_factors = mf.user_factors.weight.shape
-    model = SeqTransformer(n_users, mf.movie_factors.weight.shape[0], n_factors=n_factors, reg=mf.reg,
-                           mean=mf.mean, **options)
+    model = SeqTransformer(
+        n_users,
+        mf.movie_factors.weight.shape[0],
+        n_factors=n_factors,
+        reg=mf.reg,
+        mean=mf.mean,
+        **options,
+    )
     model.mf.load_state_dict(mf.state_dict())
     return model
