@@ -32,7 +32,7 @@ class BST(nn.Module):
         with_ratings: bool = False,
         with_features: bool = False,
         mlp=(1024, 512, 256),
-        y_range=(0.5, 5.5),
+        y_range: tuple | None = (0.5, 5.5),
     ):
         super().__init__()
         self.config = {
@@ -46,7 +46,7 @@ class BST(nn.Module):
             "with_ratings": with_ratings,
             "with_features": with_features,
             "mlp": list(mlp),
-            "y_range": list(y_range),
+            "y_range": None if y_range is None else list(y_range),
         }
         self.with_ratings, self.with_features, self.y_range = (
             with_ratings,
@@ -109,11 +109,12 @@ class BST(nn.Module):
                 table(features[:, i].long())
                 for i, table in enumerate(self.feature_embeddings.values())
             ]
+        out = self.mlp(torch.cat(parts, dim=1)).squeeze(-1)
+        # None: the MLP's output as it is, for a model that adds it to something else
+        if self.y_range is None:
+            return out
         low, high = self.y_range
-        return (
-            torch.sigmoid(self.mlp(torch.cat(parts, dim=1))).squeeze(-1) * (high - low)
-            + low
-        )
+        return torch.sigmoid(out) * (high - low) + low
 
 # %% ../../nbs/12_bst.ipynb #257649fb
 BST_VARIANTS = {

@@ -60,9 +60,8 @@ class SeqTransformer(nn.Module):
         self.previous = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous_rating = nn.Embedding(6, d_model, padding_idx=0)
         self.position = nn.Embedding(length, d_model)
-        self.surprise = nn.Parameter(
-            torch.zeros(d_model)
-        )  # direction of the previous rating's surprise
+        # the direction of the previous rating's surprise
+        self.surprise = nn.Parameter(torch.zeros(d_model))
         layer = nn.TransformerEncoderLayer(
             d_model,
             n_heads,
@@ -74,12 +73,9 @@ class SeqTransformer(nn.Module):
         )
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.to_factors = nn.Linear(
-            d_model, n_factors
-        )  # the history moves the user's factors...
-        self.to_shift = nn.Linear(
-            d_model, 1
-        )  # ...and the level of their ratings (a mood)
+        # the history moves the user's factors, and the level of their ratings (a mood)
+        self.to_factors = nn.Linear(d_model, n_factors)
+        self.to_shift = nn.Linear(d_model, 1)
         for head in (self.to_factors, self.to_shift):  # zero: the model starts as its MF
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
@@ -106,9 +102,8 @@ class SeqTransformer(nn.Module):
             + surprise[..., None] * self.surprise
         )
         state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
-        taste = user_factors + self.to_factors(
-            state
-        )  # the user's factors, moved by their recent ratings
+        # the user's factors, moved by their recent ratings
+        taste = user_factors + self.to_factors(state)
         return (
             mf.mean
             + user_bias
