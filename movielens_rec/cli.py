@@ -13,6 +13,7 @@ import os
 import sys
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from accelerate import PartialState
@@ -38,6 +39,7 @@ from movielens_rec.experiments import (
     run_model,
 )
 from .files import DataError, write_atomic
+from .next_item import next_item_search
 from .results import provenance, record_result
 from .split import SPLITS, leave_last_out
 from .training import launch
@@ -173,15 +175,8 @@ def _run_tune(args) -> int:
     overrides = {"mixed_precision": args.mixed_precision} if args.mixed_precision else {}
 
     def job():
-        table, chosen = inner_search(
-            args.model,
-            ml,
-            out / "runs",
-            args.split,
-            progress=False,
-            log=False,
-            **overrides,
-        )
+        search = next_item_search if args.model == "next-item" else partial(inner_search, args.model)
+        table, chosen = search(ml, out / "runs", args.split, progress=False, log=False, **overrides)
         if not PartialState().is_main_process:
             return
         write_atomic(out / "search.csv", table.to_csv(index=False))
@@ -229,12 +224,20 @@ def _run_recommend(args) -> int:
             f"{saved.parent} was trained on other data than {ml.path}; "
             "pass the same --data-dir (or --any-data)."
         )
-    picks = recommend(RatingModel.load(saved), ml, args.user, args.k)
+    next_dir = folder / "runs" / "next-item-seed0" / "model"
+    by = args.by or ("next" if next_dir.is_dir() else "rating")
+    if by == "next" and not next_dir.is_dir():
+        raise DataError(
+            f"{folder} has no next-movie model (runs/next-item-seed0): use --by rating, or a comparison folder."
+        )
+    next_model = RatingModel.load(next_dir) if by == "next" else None
+    picks = recommend(RatingModel.load(saved), ml, args.user, args.k, by, next_model)
     if args.json:
         print(picks.to_json(orient="records"))
     else:
         print(
-            f"top {args.k} for user {args.user} ({saved.parent.name}):\n{picks.to_string(index=False)}"
+            f"top {args.k} for user {args.user}, by {'the next movie' if by == 'next' else 'predicted rating'} "
+            f"({saved.parent.name}):\n{picks.to_string(index=False)}"
         )
     return 0
 
@@ -344,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         "search.csv and settings.json (for compare --settings).",
     )
     tune.add_argument(
-        "--model", required=True, choices=sorted(SEARCH_SPACES), help="which model"
+        "--model", required=True, choices=[*sorted(SEARCH_SPACES), "next-item"], help="which model"
     )
     _shared(
         tune,
@@ -417,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = jobs.add_parser(
         "recommend",
         help="the best unseen movies for a user, from a trained model",
-        description="Rank the movies a user has not rated by a trained model's predicted rating.",
+        description="Rank the movies a user has not rated by how likely they are to watch each next, or by predicted rating.",
     )
     rec.add_argument(
         "--run",
@@ -434,6 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=MODEL_NAMES,
         help="which model of a comparison folder (default: best RMSE)",
+    )
+    rec.add_argument(
+        "--by",
+        choices=("next", "rating"),
+        help="rank by the chance of being watched next (default, where the folder has a next-movie model) "
+        "or by predicted rating",
     )
     _shared(rec, train, "--data-dir", "--cache-dir", "--skip-checksum", "--json")
     rec.add_argument(

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['compare', 'sample_users', 'summary_table', 'markdown_table', 'paired_verdicts', 'with_seed_spread',
-           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'recommend']
+           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'write_ranking', 'recommend']
 
 # %% ../nbs/14_comparison.ipynb #ecc26afa
 import json
@@ -21,6 +21,8 @@ from .data import MovieLens
 from .experiments import MODEL_NAMES, RatingModel, fingerprint, run_model
 from .files import atomic_path, write_atomic
 from .metrics import paired_bootstrap
+from .next_item import saved_scorer, train_next_item
+from .rankers import pair_scorer, ranking_table
 from .results import RESULT_COLUMNS, provenance, read_results
 from .study import ML1M_FINGERPRINT, STUDY_BEST, STUDY_CURVES
 
@@ -43,9 +45,10 @@ def compare(
     resume: bool = False,
     n_boot: int = 2000,
     settings: dict | None = None,
+    next_item: bool = True,
     **config_overrides,
 ) -> pd.DataFrame:
-    "Train and score `models` x `seeds` on a split of `ml` in `out/runs/`; write the comparison files. `settings`: per model."
+    "Train and score `models` x `seeds` on a split of `ml` in `out/runs/`, and the `next_item` model; write the comparison and ranking files."
     out, unknown = Path(out), [m for m in models if m not in MODEL_NAMES]
     if unknown:
         raise ValueError(f"Unknown models {unknown}; known: {', '.join(MODEL_NAMES)}.")
@@ -85,6 +88,14 @@ def compare(
         write_comparison(
             out, table, n_boot, study=split == "study" and data == ML1M_FINGERPRINT
         )
+    # the next-movie model (seed 0): trained in every process, like the rating models
+    scorers = {}
+    if next_item:
+        scorers["next-item"] = _next_item_run(
+            ml, out / "runs" / "next-item-seed0", split, (settings or {}).get("next-item"), config_overrides
+        )
+    if PartialState().is_main_process:
+        write_ranking(out, ml, split, models, n_boot, scorers=scorers)
     return table
 
 
@@ -364,11 +375,60 @@ def write_comparison(
         ),
     )
 
+# %% ../nbs/14_comparison.ipynb #4adba067
+def _next_item_run(ml: MovieLens, run_dir: Path, split: str, settings, overrides: dict):
+    "The scorer of the next-movie model in `run_dir`: read back when saved there, else trained (the overrides but batches)."
+    if (run_dir / "model" / "model.json").is_file():
+        return saved_scorer(RatingModel.load(run_dir / "model"), ml, split)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    options = {k: v for k, v in overrides.items() if k != "batch_size"}
+    saved, scorer = train_next_item(ml, run_dir, split, settings, **options)
+    if PartialState().is_main_process:
+        saved.save(run_dir / "model")
+    return scorer
+
+
+def write_ranking(
+    out: Path, ml: MovieLens, split: str, models, n_boot: int = 2000, k: int = 10, scorers: dict | None = None
+):
+    "Rank each user's held-out movie by popularity, the `scorers` given and each pair model (seed 0) in `out`."
+    scorers = dict(scorers or {})
+    for name in models:
+        folder = Path(out) / "runs" / f"{name}-seed0" / "model"
+        if (folder / "model.json").is_file():
+            saved = RatingModel.load(folder)
+            if saved.context is None:
+                scorers[name] = pair_scorer(saved.model, saved.movies.n_codes)
+    table, ranks = ranking_table(ml, split, scorers, k, n_boot)
+    table = table.sort_values(f"ndcg@{k}", ascending=False)
+    write_atomic(out / "ranking.csv", table.to_csv(index=False))
+    write_atomic(out / "ranks.csv", ranks.to_csv(index=False))
+    cell = lambda row, m: f"{row[m]:.4f} [{row[m + '_ci_low']:.4f}, {row[m + '_ci_high']:.4f}]"
+    lines = [
+        f"| ranker | HR@{k} [95% CI] | NDCG@{k} [95% CI] | coverage | mean popularity |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {row.model} | {cell(row, f'hr@{k}')} | {cell(row, f'ndcg@{k}')} | {row.coverage:.3f} | {row.mean_popularity:,.0f} |"
+            for _, row in table.iterrows()
+        ),
+    ]
+    write_atomic(out / "ranking.md", "\n".join(lines) + "\n")
+    return table
+
 # %% ../nbs/14_comparison.ipynb #976b5eac
 def recommend(
-    model: RatingModel, ml: MovieLens, user_id: int, k: int = 10
+    model: RatingModel,
+    ml: MovieLens,
+    user_id: int,
+    k: int = 10,
+    by: str = "rating",
+    next_model: RatingModel | None = None,
 ) -> pd.DataFrame:
-    "The `k` movies `user_id` has not rated with the highest predicted ratings, with titles."
+    "The `k` movies `user_id` has not rated that they would rate highest (`by='rating'`) or most likely watch next (`by='next'`, with `next_model`)."
+    if by not in ("rating", "next"):
+        raise ValueError(f"by={by!r}: use 'rating' or 'next'.")
+    if by == "next" and next_model is None:
+        raise ValueError("Ranking by the next movie needs a next-movie model (next_model).")
     known = model.users.ids
     if user_id not in set(known.tolist()):
         listed = ", ".join(map(str, known[:5])) + (
@@ -379,13 +439,21 @@ def recommend(
         )
     seen = ml.ratings.movie_id[ml.ratings.user_id == user_id].to_numpy()
     candidates = np.setdiff1d(model.movies.ids, seen)
-    scores = model.predict(np.full(len(candidates), user_id), candidates)
+    ratings = model.predict(np.full(len(candidates), user_id), candidates)
+    columns = {}
+    if by == "next":
+        scores = next_model.next_scores(user_id)[0][next_model.movies.encode(candidates)]
+        # the chance of each unseen movie being the next one, among the unseen
+        chances = np.exp(scores - scores.max())
+        columns["chance_next"] = chances / chances.sum()
+    else:
+        scores = ratings
     best = np.argsort(-scores, kind="stable")[:k]
-    titles = model.movies.label(model.movies.encode(candidates[best]))
     return pd.DataFrame(
         {
             "movie_id": candidates[best],
-            "title": titles,
-            "predicted_rating": scores[best].round(2),
+            "title": model.movies.label(model.movies.encode(candidates[best])),
+            "predicted_rating": ratings[best].round(2),
+            **{name: values[best].round(4) for name, values in columns.items()},
         }
     )

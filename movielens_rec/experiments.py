@@ -31,6 +31,7 @@ from .models.bst import BST, BST_VARIANTS
 from .models.bst_fair import FairBST
 from .histories import candidate_chunks, latest_histories, split_histories
 from .models.mf import BiasedMF, MfDotBias
+from .models.next_item import NextItemTransformer
 from .models.seq import SeqTransformer, seq_from_mf
 from .results import count_parameters, provenance
 from movielens_rec.sequences import (
@@ -51,6 +52,7 @@ MODEL_CLASSES = {
     "BST": BST,
     "FairBST": FairBST,
     "SeqTransformer": SeqTransformer,
+    "NextItemTransformer": NextItemTransformer,
 }
 
 
@@ -97,6 +99,8 @@ class RatingModel:
             raise ValueError(f"unknown={unknown!r}: use 'raise' or 'fallback'.")
         if (movie_ids is None) == (titles is None):
             raise ValueError("Give either movie_ids or titles.")
+        if isinstance(self.model, NextItemTransformer):
+            raise TypeError("A next-movie model scores movies, not ratings: use `next_scores`.")
         mode = "raise" if unknown == "raise" else "zero"
         u = self.users.encode(np.atleast_1d(user_ids), unknown=mode)
         m = (
@@ -162,6 +166,18 @@ def load(cls: RatingModel, folder) -> RatingModel:
         IdEncoder.load(folder / "movies.json"),
     )
     return cls(model, users, movies, spec["clip"], context)
+
+# %% ../nbs/13_models.ipynb #5e618450
+@patch
+def next_scores(self: RatingModel, user_ids) -> np.ndarray:
+    "A next-movie model's scores (users, movie codes) of every movie as the one each user rates next, after their latest ratings."
+    if not isinstance(self.model, NextItemTransformer):
+        raise TypeError(f"{type(self.model).__name__} predicts ratings: use `predict`.")
+    users = self.users.encode(np.atleast_1d(user_ids))
+    _, prev_movies, prev_ratings, position = candidate_chunks(self.context, users, np.zeros_like(users))
+    with torch.no_grad():
+        states = self.model(*(torch.as_tensor(a) for a in (users, prev_movies, prev_movies, prev_ratings)))
+        return self.model.scores(states[torch.arange(len(users)), torch.as_tensor(position)]).double().numpy()
 
 # %% ../nbs/13_models.ipynb #101baecd
 # length, stride, window and epochs: chosen on the inner split of ML-1M (results/ml-1m/seq-transformer-search.csv)

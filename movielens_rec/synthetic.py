@@ -131,6 +131,7 @@ def make_synthetic_movielens(
     rank: int = 4,
     mood_sd: float = 0.6,
     seed: int = 0,
+    watch_chain: bool = False,
 ) -> Path:
     "Write a small dataset in the exact ML-1M format to folder `dest`, with a planted low-rank and sequence signal."
     rng = np.random.default_rng(seed)
@@ -149,6 +150,12 @@ def make_synthetic_movielens(
         :, :longest
     ]
     taken = np.arange(longest) < counts[:, None]
+    # A planted order of watching: each user goes round a hidden cycle of the movies, from a point of their own.
+    if watch_chain:
+        chain = np.random.default_rng([seed, 1])
+        place, start = chain.permutation(len(rated)), chain.integers(0, len(rated), n_users)
+        lap = np.where(taken, (place[picks] - start[:, None]) % len(rated), len(rated))
+        picks = np.take_along_axis(picks, np.argsort(lap, axis=1, kind="stable"), axis=1)
     user = np.repeat(np.arange(n_users), counts)
     movie = rated[picks[taken]]
     # Ratings: biases plus a low-rank taste match plus a mood that drifts along each user's sequence (AR(1)).

@@ -32,6 +32,7 @@ from pytorch_accelerated.callbacks import (
     TrainerCallback,
 )
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import Dataset
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
@@ -184,7 +185,7 @@ def native_bf16(device) -> bool:
 
 # %% ../nbs/09_training.ipynb #d0c85073
 class RatingTrainer(Trainer):
-    "A `Trainer` for `(*inputs, ratings)` batches: MSE loss over the rated positions, the caller's seed, loading in-process."
+    "A `Trainer` for `(*inputs, ratings)` batches: MSE over the rated positions (or next-movie cross-entropy), the caller's seed, loading in-process."
 
     def __init__(
         self,
@@ -195,11 +196,12 @@ class RatingTrainer(Trainer):
         num_workers: int = 0,
         mixed_precision: str = "auto",
         quiet: bool = False,
+        task: str = "rating",
     ):
         super().__init__(
             model=model, loss_func=nn.MSELoss(), optimizer=optimizer, callbacks=callbacks
         )
-        self.seed, self.num_workers, self.quiet = seed, num_workers, quiet
+        self.seed, self.num_workers, self.quiet, self.task = seed, num_workers, quiet, task
         # the precision used: "auto" is resolved on the device the accelerator chose
         self.precision = choose_precision(
             mixed_precision, self.device.type, native_bf16(self.device)
@@ -210,7 +212,20 @@ class RatingTrainer(Trainer):
         *inputs, ratings = batch
         # bf16 autocast needs no loss scaling, and unlike accelerate's setting it can change between runs of one process
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            predictions = self.model(*inputs).float()
+            predictions = self.model(*inputs)
+            # a next-item model returns a state per position; only the rated ones are scored against every movie
+            if self.task == "next-item":
+                rated = ratings > 0
+                scorer = self._accelerator.unwrap_model(self.model).scores
+                scores, movies = scorer(predictions[rated]).float(), inputs[1][rated]
+        predictions = predictions.float()
+        if self.task == "next-item":
+            return {
+                "loss": F.cross_entropy(scores, movies),
+                "model_outputs": scores.argmax(-1),
+                "targets": movies,
+                "batch_size": len(movies),
+            }
         # a sequence model predicts every position; 0 marks a position with no rating
         if predictions.dim() > 1:
             rated = ratings > 0
@@ -286,6 +301,7 @@ class TrainConfig:
     max_steps: int | None = (
         None  # stop after this many optimizer steps (timings, smoke runs)
     )
+    task: str = "rating"  # "rating": MSE on ratings; "next-item": cross-entropy on the movie rated
 
 # %% ../nbs/09_training.ipynb #6012b406
 @dataclass
@@ -312,13 +328,17 @@ def make_trainer(model: nn.Module, config: TrainConfig, run_dir) -> RatingTraine
     callbacks = [
         MoveModulesToDeviceCallback(),
         TerminateOnNaNCallback(),
-        RatingMetricsCallback(),
+        *([RatingMetricsCallback()] if config.task == "rating" else []),
         *([PrintProgressCallback(), LogMetricsCallback()] if config.log else []),
         *([ProgressBarCallback()] if config.progress else []),
         HistoryCallback(run_dir),
     ]
     if config.keep not in ("best", "last"):
         raise ValueError(f"keep={config.keep!r}: use 'best' or 'last'.")
+    if config.task not in ("rating", "next-item"):
+        raise ValueError(f"task={config.task!r}: use 'rating' or 'next-item'.")
+    if config.task == "next-item" and config.keep == "best":
+        raise ValueError("A next-item model keeps its last epoch (keep='last'): its epochs are chosen on the inner split.")
     # choose the epoch on the validation data: only where that is the protocol
     if config.keep == "best":
         callbacks += [
@@ -344,6 +364,7 @@ def make_trainer(model: nn.Module, config: TrainConfig, run_dir) -> RatingTraine
         num_workers=config.num_workers,
         mixed_precision=config.mixed_precision,
         quiet=not config.log,
+        task=config.task,
     )
 
 # %% ../nbs/09_training.ipynb #5ce5ddbd

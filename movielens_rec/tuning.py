@@ -48,10 +48,14 @@ def mf_recipe(params: dict, users: IdEncoder, movies: IdEncoder, mean: float, **
     return make, config
 
 
-def select_config(search, standard_error: float, cost: str = "cost") -> dict:
-    "One-standard-error rule: the row of `search` with the least `cost` whose `inner_rmse` is within `standard_error` of the best."
-    close = search[search.inner_rmse <= search.inner_rmse.min() + standard_error]
-    return close.sort_values([cost, "inner_rmse"]).iloc[0].to_dict()
+def select_config(
+    search, standard_error: float, cost: str = "cost", metric: str = "inner_rmse", greater_is_better: bool = False
+) -> dict:
+    "One-standard-error rule: the row of `search` with the least `cost` whose `metric` is within `standard_error` of the best."
+    sign = -1 if greater_is_better else 1
+    score = sign * search[metric]
+    close = search[score <= score.min() + standard_error]
+    return close.assign(_score=score).sort_values([cost, "_score"]).iloc[0].drop("_score").to_dict()
 
 # %% ../nbs/10a_mf_training.ipynb #f8f8decd
 MF_FAIR = {"n_factors": 32, "reg": 0.05, "lr": 0.02, "batch_size": 8192, "epochs": 5}
