@@ -400,7 +400,7 @@ def write_ranking(
             if saved.context is None:
                 scorers[name] = pair_scorer(saved.model, saved.movies.n_codes)
     table, ranks = ranking_table(ml, split, scorers, k, n_boot)
-    table = table.sort_values(f"ndcg@{k}", ascending=False)
+    table = table.sort_values(f"ndcg@{k}", ascending=False).assign(**provenance(command=None))
     write_atomic(out / "ranking.csv", table.to_csv(index=False))
     write_atomic(out / "ranks.csv", ranks.to_csv(index=False))
     cell = lambda row, m: f"{row[m]:.4f} [{row[m + '_ci_low']:.4f}, {row[m + '_ci_high']:.4f}]"
