@@ -159,9 +159,11 @@ def _run_compare(args) -> int:
             **overrides,
         )
         if PartialState().is_main_process:
+            ranking = out / "ranking.md"
             print(
                 f"comparison of {table.model.nunique()} models in {out}\n"
                 + (out / "results.md").read_text()
+                + (f"\nfinding the movie each user rated next:\n{ranking.read_text()}" if ranking.is_file() else "")
             )
 
     return _on_processes(args, job)
