@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['compare', 'sample_users', 'summary_table', 'markdown_table', 'paired_verdicts', 'with_seed_spread',
-           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'write_ranking', 'recommend']
+           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'plot_ranking', 'write_ranking', 'recommend']
 
 # %% ../nbs/14_comparison.ipynb #ecc26afa
 import json
@@ -388,10 +388,26 @@ def _next_item_run(ml: MovieLens, run_dir: Path, split: str, settings, overrides
     return scorer
 
 
+def plot_ranking(table: pd.DataFrame, k: int = 10):
+    "HR@k and NDCG@k of each ranker with their 95% intervals."
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.6 * len(table) + 1.5))
+    y = np.arange(len(table))
+    for ax, metric in zip(axes, (f"hr@{k}", f"ndcg@{k}")):
+        errors = [table[metric] - table[f"{metric}_ci_low"], table[f"{metric}_ci_high"] - table[metric]]
+        ax.barh(y, table[metric], xerr=errors, color="tab:green", alpha=0.7, capsize=3)
+        ax.set(yticks=y, yticklabels=table.model, xlabel=f"{metric.upper()} over all unseen movies (95% CI)")
+    fig.tight_layout()
+    return fig
+
+
 def write_ranking(
     out: Path, ml: MovieLens, split: str, models, n_boot: int = 2000, k: int = 10, scorers: dict | None = None
 ):
     "Rank each user's held-out movie by popularity, the `scorers` given and each pair model (seed 0) in `out`."
+    import matplotlib.pyplot as plt
+
     scorers = dict(scorers or {})
     for name in models:
         folder = Path(out) / "runs" / f"{name}-seed0" / "model"
@@ -413,6 +429,10 @@ def write_ranking(
         ),
     ]
     write_atomic(out / "ranking.md", "\n".join(lines) + "\n")
+    fig = plot_ranking(table, k)
+    with atomic_path(out / "ranking.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
     return table
 
 # %% ../nbs/14_comparison.ipynb #976b5eac
