@@ -176,8 +176,8 @@ def next_scores(self: RatingModel, user_ids) -> np.ndarray:
     users = self.users.encode(np.atleast_1d(user_ids))
     _, prev_movies, prev_ratings, position = candidate_chunks(self.context, users, np.zeros_like(users))
     with torch.no_grad():
-        states = self.model(*(torch.as_tensor(a) for a in (users, prev_movies, prev_movies, prev_ratings)))
-        return self.model.scores(states[torch.arange(len(users)), torch.as_tensor(position)]).double().numpy()
+        scores = self.model.next_scores(*(torch.as_tensor(a) for a in (prev_movies, prev_ratings, position)))
+    return scores.double().numpy()
 
 # %% ../nbs/13_models.ipynb #101baecd
 # length, stride, window and epochs: chosen on the inner split of ML-1M (results/ml-1m/seq-transformer-search.csv)

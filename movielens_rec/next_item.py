@@ -6,6 +6,7 @@
 __all__ = ['NEXT_ITEM', 'NEXT_ITEM_SPACE', 'history_scorer', 'saved_scorer', 'train_next_item', 'next_item_search']
 
 # %% ../nbs/13b_next_item_training.ipynb #ac155317
+import dataclasses
 import time
 from pathlib import Path
 
@@ -50,8 +51,7 @@ def history_scorer(model: NextItemTransformer, held_out: Histories, n_users: int
     @torch.no_grad()
     def score(users):
         chunks, positions = (torch.as_tensor(a) for a in where[users.numpy()].T)
-        states = model.eval().states(prev_movies[chunks], prev_ratings[chunks])
-        return model.scores(states[torch.arange(len(users)), positions]).float()
+        return model.eval().next_scores(prev_movies[chunks], prev_ratings[chunks], positions).float()
 
     return score
 
@@ -86,7 +86,7 @@ def train_next_item(ml: MovieLens, run_dir, split: str = "study", settings: dict
         keep="last",
         task="next-item",
     )
-    config = TrainConfig(**(config.__dict__ | overrides))
+    config = dataclasses.replace(config, **overrides)
     model = fit(make, train.dataset(), held_out.dataset(), config, run_dir).model
     latest = latest_histories(ml.ratings, users, movies, order, chosen["length"])
     return RatingModel(model, users, movies, context=latest), history_scorer(model, held_out, users.n_codes)

@@ -212,20 +212,10 @@ class RatingTrainer(Trainer):
         *inputs, ratings = batch
         # bf16 autocast needs no loss scaling, and unlike accelerate's setting it can change between runs of one process
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            predictions = self.model(*inputs)
-            # a next-item model returns a state per position; only the rated ones are scored against every movie
+            outputs = self.model(*inputs)
             if self.task == "next-item":
-                rated = ratings > 0
-                scorer = self._accelerator.unwrap_model(self.model).scores
-                scores, movies = scorer(predictions[rated]).float(), inputs[1][rated]
-        predictions = predictions.float()
-        if self.task == "next-item":
-            return {
-                "loss": F.cross_entropy(scores, movies),
-                "model_outputs": scores.argmax(-1),
-                "targets": movies,
-                "batch_size": len(movies),
-            }
+                return self._next_item_loss(outputs, inputs[1], ratings)
+        predictions = outputs.float()
         # a sequence model predicts every position; 0 marks a position with no rating
         if predictions.dim() > 1:
             rated = ratings > 0
@@ -235,6 +225,18 @@ class RatingTrainer(Trainer):
             "model_outputs": predictions.detach(),
             "targets": ratings,
             "batch_size": len(ratings),
+        }
+
+    def _next_item_loss(self, states, movies, ratings) -> dict:
+        "Cross-entropy of the movie rated at each rated position, scored against every movie from that position's state."
+        rated = ratings > 0
+        scores = self._accelerator.unwrap_model(self.model).scores(states[rated]).float()
+        movies = movies[rated]
+        return {
+            "loss": F.cross_entropy(scores, movies),
+            "model_outputs": scores.argmax(-1),
+            "targets": movies,
+            "batch_size": len(movies),
         }
 
     def print(self, *args, **kwargs):

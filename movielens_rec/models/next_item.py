@@ -63,6 +63,11 @@ class NextItemTransformer(nn.Module):
         scores[..., 0] = -1e4
         return scores
 
+    def next_scores(self, prev_movies, prev_ratings, positions) -> torch.Tensor:
+        "(rows, movies): each row's scores at its one `positions` entry, the movie that follows the history before it."
+        states = self.states(prev_movies, prev_ratings)
+        return self.scores(states[torch.arange(len(positions)), positions])
+
     def forward(self, users, movies, prev_movies, prev_ratings):
         "States (batch, positions, d_model) for `scores`; `movies`, the answers, are not read."
         return self.states(prev_movies, prev_ratings)
