@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['compare', 'sample_users', 'summary_table', 'markdown_table', 'paired_verdicts', 'with_seed_spread',
-           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'plot_ranking', 'write_ranking', 'recommend']
+           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'run_scorer', 'plot_ranking', 'ranking_verdicts',
+           'write_ranking', 'recommend']
 
 # %% ../nbs/14_comparison.ipynb #ecc26afa
 import json
@@ -18,11 +19,12 @@ from accelerate import PartialState
 
 from . import __version__
 from .data import MovieLens
-from .experiments import MODEL_NAMES, RatingModel, fingerprint, run_model
+from .experiments import BLENDS, MODEL_NAMES, RatingModel, fingerprint, run_model
 from .files import atomic_path, write_atomic
 from .metrics import paired_bootstrap
-from .next_item import saved_scorer, train_next_item
-from .rankers import pair_scorer, ranking_table
+from .ranking import paired_ranking
+from .next_item import MIX, mix_scorer, saved_scorer, train_next_item
+from .rankers import blend_scorer, held_out_model, rating_scorer, ranking_table
 from .results import RESULT_COLUMNS, provenance, read_results
 from .study import ML1M_FINGERPRINT, STUDY_BEST, STUDY_CURVES
 
@@ -94,6 +96,9 @@ def compare(
         scorers["next-item"] = _next_item_run(
             ml, out / "runs" / "next-item-seed0", split, (settings or {}).get("next-item"), config_overrides
         )
+        if MIX["rating"] in models:
+            rating = run_scorer(out / "runs" / f"{MIX['rating']}-seed0", ml, split)
+            scorers["mix"] = mix_scorer(scorers["next-item"], rating, MIX["weight"])
     if PartialState().is_main_process:
         write_ranking(out, ml, split, models, n_boot, scorers=scorers)
     return table
@@ -170,6 +175,12 @@ def markdown_table(summary: pd.DataFrame, study: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/14_comparison.ipynb #3099d735
+def _verdict(test: dict, greater_is_better: bool = False) -> str:
+    "Which of a and b the paired interval of `a - b` favours, if either."
+    low, high = (-test["ci_high"], -test["ci_low"]) if greater_is_better else (test["ci_low"], test["ci_high"])
+    return "a better" if high < 0 else "b better" if low > 0 else "no clear difference"
+
+
 def paired_verdicts(
     runs: Path, models, seed: int = 0, n_boot: int = 2000
 ) -> pd.DataFrame:
@@ -187,13 +198,7 @@ def paired_verdicts(
             test = paired_bootstrap(
                 pa.rating, pa.prediction, pb.prediction, metric, n_boot=n_boot
             )
-            verdict = (
-                "a better"
-                if test["ci_high"] < 0
-                else "b better"
-                if test["ci_low"] > 0
-                else "no clear difference"
-            )
+            verdict = _verdict(test)
             rows.append(
                 {
                     "a": a,
@@ -388,6 +393,17 @@ def _next_item_run(ml: MovieLens, run_dir: Path, split: str, settings, overrides
     return scorer
 
 
+def run_scorer(run_dir: Path, ml: MovieLens, split: str):
+    "The ranker of the rating model in `run_dir`, reading the training ratings of `split`; None for a run without a model (a baseline)."
+    if (run_dir / "model" / "model.json").is_file():
+        return rating_scorer(held_out_model(RatingModel.load(run_dir / "model"), ml, split))
+    if _run_record(run_dir)["model"] not in BLENDS:
+        return None
+    blend = _run_record(run_dir)["config"]
+    parts = [run_scorer(run_dir / "full" / part, ml, split) for part in blend["parts"]]
+    return blend_scorer(parts, blend["weights"])
+
+
 def plot_ranking(table: pd.DataFrame, k: int = 10):
     "HR@k and NDCG@k of each ranker with their 95% intervals."
     import matplotlib.pyplot as plt
@@ -402,23 +418,36 @@ def plot_ranking(table: pd.DataFrame, k: int = 10):
     return fig
 
 
+def ranking_verdicts(ranks: pd.DataFrame, k: int = 10, n_boot: int = 2000) -> pd.DataFrame:
+    "Paired bootstrap of HR@k and NDCG@k for every pair of rankers of `ranks` (a `row` column, then one per ranker)."
+    rows = []
+    for a, b in combinations(ranks.columns.drop("row"), 2):
+        for metric in ("hr", "ndcg"):
+            test = paired_ranking(ranks[a], ranks[b], metric, k, n_boot)
+            rows.append(
+                {"a": a, "b": b, "metric": test["metric"], "a_value": test["a"], "b_value": test["b"]}
+                | {key: test[key] for key in ("diff", "ci_low", "ci_high", "p_value")}
+                | {"verdict": _verdict(test, greater_is_better=True)}
+            )
+    return pd.DataFrame(rows)
+
+
 def write_ranking(
     out: Path, ml: MovieLens, split: str, models, n_boot: int = 2000, k: int = 10, scorers: dict | None = None
 ):
-    "Rank each user's held-out movie by popularity, the `scorers` given and each pair model (seed 0) in `out`."
+    "Rank each user's held-out movie by popularity, the `scorers` given and each rating model (seed 0) in `out`."
     import matplotlib.pyplot as plt
 
     scorers = dict(scorers or {})
     for name in models:
-        folder = Path(out) / "runs" / f"{name}-seed0" / "model"
-        if (folder / "model.json").is_file():
-            saved = RatingModel.load(folder)
-            if saved.context is None:
-                scorers[name] = pair_scorer(saved.model, saved.movies.n_codes)
+        scorer = run_scorer(Path(out) / "runs" / f"{name}-seed0", ml, split)
+        if scorer is not None:
+            scorers[name] = scorer
     table, ranks = ranking_table(ml, split, scorers, k, n_boot)
     table = table.sort_values(f"ndcg@{k}", ascending=False).assign(**provenance(command=None))
     write_atomic(out / "ranking.csv", table.to_csv(index=False))
     write_atomic(out / "ranks.csv", ranks.to_csv(index=False))
+    write_atomic(out / "ranking_verdicts.csv", ranking_verdicts(ranks, k, n_boot).to_csv(index=False))
     cell = lambda row, m: f"{row[m]:.4f} [{row[m + '_ci_low']:.4f}, {row[m + '_ci_high']:.4f}]"
     lines = [
         f"| ranker | HR@{k} [95% CI] | NDCG@{k} [95% CI] | coverage | mean popularity |",
@@ -443,12 +472,13 @@ def recommend(
     k: int = 10,
     by: str = "rating",
     next_model: RatingModel | None = None,
+    mix_weight: float = MIX["weight"],
 ) -> pd.DataFrame:
-    "The `k` movies `user_id` has not rated that they would rate highest (`by='rating'`) or most likely watch next (`by='next'`, with `next_model`)."
-    if by not in ("rating", "next"):
-        raise ValueError(f"by={by!r}: use 'rating' or 'next'.")
-    if by == "next" and next_model is None:
-        raise ValueError("Ranking by the next movie needs a next-movie model (next_model).")
+    "The `k` movies `user_id` has not rated that they would rate highest (`by='rating'`), most likely watch next (`by='next'`, with `next_model`), or the `mix_scorer` of both (`by='mix'`)."
+    if by not in ("rating", "next", "mix"):
+        raise ValueError(f"by={by!r}: use 'rating', 'next' or 'mix'.")
+    if by != "rating" and next_model is None:
+        raise ValueError(f"Ranking by={by!r} needs a next-movie model (next_model).")
     known = model.users.ids
     if user_id not in set(known.tolist()):
         listed = ", ".join(map(str, known[:5])) + (
@@ -461,13 +491,14 @@ def recommend(
     candidates = np.setdiff1d(model.movies.ids, seen)
     ratings = model.predict(np.full(len(candidates), user_id), candidates)
     columns = {}
-    if by == "next":
+    if by == "rating":
+        scores = ratings
+    else:
         scores = next_model.next_scores(user_id)[0][next_model.movies.encode(candidates)]
         # the chance of each unseen movie being the next one, among the unseen
-        chances = np.exp(scores - scores.max())
-        columns["chance_next"] = chances / chances.sum()
-    else:
-        scores = ratings
+        log_chances = scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
+        columns["chance_next"] = np.exp(log_chances)
+        scores = log_chances + (mix_weight * ratings if by == "mix" else 0.0)
     best = np.argsort(-scores, kind="stable")[:k]
     return pd.DataFrame(
         {

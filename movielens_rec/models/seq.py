@@ -7,6 +7,8 @@ __all__ = ['causal_window_mask', 'SeqTransformer', 'seq_from_mf']
 
 # %% ../../nbs/12a_seq.ipynb #c052805d
 import torch
+import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn
 
 from .mf import BiasedMF
@@ -82,35 +84,45 @@ class SeqTransformer(nn.Module):
         self.mf = BiasedMF(n_users, n_movies, n_factors, reg, mean=mean)
         self.register_buffer("mask", causal_window_mask(length, window), persistent=False)
 
-    def forward(self, users, movies, prev_movies, prev_ratings):
-        "Predicted ratings (batch, positions) for chunks of movies, given the movie and rating before each."
-        n, mf = movies.shape[1], self.mf
-        user_bias, user_factors = mf.user_bias(users), mf.user_factors(users)[:, None, :]
+    def _tokens(self, users, movies, prev_movies, prev_ratings):
+        "Each position's input: the movie it asks about, the movie and rating before it, where it is, and that rating's surprise."
+        mf = self.mf
+        user_factors = mf.user_factors(users)[:, None, :]
         # How far the previous rating was from what the MF expects of it: the signal a history carries.
         expected = (
             mf.mean
-            + user_bias
+            + mf.user_bias(users)
             + mf.movie_bias(prev_movies).squeeze(-1)
             + (user_factors * mf.movie_factors(prev_movies)).sum(-1)
         )
         surprise = torch.where(prev_movies > 0, prev_ratings - expected, 0.0)
-        x = (
+        return (
             self.query(movies)
             + self.previous(prev_movies)
             + self.previous_rating(prev_ratings.long())
-            + self.position.weight[:n]
+            + self.position.weight[: movies.shape[1]]
             + surprise[..., None] * self.surprise
         )
-        state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
+
+    def _rating(self, state, users, movies):
+        "The MF's prediction for `movies`, with the user's factors and level moved by `state` (batch, positions, d_model)."
+        mf = self.mf
         # the user's factors, moved by their recent ratings
-        taste = user_factors + self.to_factors(state)
+        taste = mf.user_factors(users)[:, None, :] + self.to_factors(state)
         return (
             mf.mean
-            + user_bias
+            + mf.user_bias(users)
             + self.to_shift(state).squeeze(-1)
             + mf.movie_bias(movies).squeeze(-1)
             + (taste * mf.movie_factors(movies)).sum(-1)
         )
+
+    def forward(self, users, movies, prev_movies, prev_ratings):
+        "Predicted ratings (batch, positions) for chunks of movies, given the movie and rating before each."
+        x = self._tokens(users, movies, prev_movies, prev_ratings)
+        n = movies.shape[1]
+        state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
+        return self._rating(state, users, movies)
 
     def penalty(self, users, movies, prev_movies, prev_ratings):
         "The MF's L2 penalty, over the rated positions' users and movies."
@@ -131,3 +143,36 @@ def seq_from_mf(mf: BiasedMF, **options) -> SeqTransformer:
     )
     model.mf.load_state_dict(mf.state_dict())
     return model
+
+# %% ../../nbs/12a_seq.ipynb #6c9ae1e6
+def _candidate_layer(layer: nn.TransformerEncoderLayer, history, candidates, visible):
+    "One pre-norm encoder layer for `candidates` (batch, n, d) at one position that sees the `visible` (batch, length) positions of `history` and itself."
+    attention, d = layer.self_attn, candidates.shape[-1]
+    heads = attention.num_heads
+    split = lambda x: x.unflatten(-1, (heads, d // heads)).transpose(1, 2)  # (batch, heads, rows, d / heads)
+    q, k, v = map(split, F.linear(layer.norm1(candidates), attention.in_proj_weight, attention.in_proj_bias).chunk(3, -1))
+    keys, values = map(
+        split, F.linear(layer.norm1(history), attention.in_proj_weight[d:], attention.in_proj_bias[d:]).chunk(2, -1)
+    )
+    scale = (d // heads) ** -0.5
+    to_history = (q @ keys.transpose(-1, -2) * scale).masked_fill(~visible[:, None, None, :], float("-inf"))
+    weights = torch.cat([to_history, (q * k).sum(-1, keepdim=True) * scale], -1).softmax(-1)
+    mixed = weights[..., :-1] @ values + weights[..., -1:] * v
+    candidates = candidates + attention.out_proj(mixed.transpose(1, 2).flatten(-2))
+    return candidates + layer.linear2(layer.activation(layer.linear1(layer.norm2(candidates))))
+
+
+@patch
+def candidate_scores(self: SeqTransformer, users, movies, prev_movies, prev_ratings, positions, candidates):
+    "(batch, candidates): the prediction at each row's `positions` entry with each of `candidates` as the movie asked about there; as `forward`, in eval mode."
+    n, rows = int(positions.max()) + 1, torch.arange(len(users))
+    history = self._tokens(users, movies[:, :n], prev_movies[:, :n], prev_ratings[:, :n])
+    # the last position's input without its movie, then with each candidate's
+    own = history[rows, positions] - self.query(movies[rows, positions])
+    x = own[:, None, :] + self.query(candidates)[None]
+    # what the last position may attend to besides itself: earlier positions inside the window
+    visible = ~self.mask[positions, :n] & (torch.arange(n) < positions[:, None])
+    for layer in self.encoder.layers:
+        x = _candidate_layer(layer, history, x, visible)
+        history = layer(history, src_mask=self.mask[:n, :n])
+    return self._rating(self.norm(x), users, candidates[None].expand(len(users), -1))
