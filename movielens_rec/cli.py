@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__
 from .baseline import BASELINES
-from .comparison import compare, recommend, sample_users
+from .comparison import RANKED, compare, recommend, sample_users
 from movielens_rec.data import (
     ML1M_MD5,
     get_movielens,
@@ -156,6 +156,7 @@ def _run_compare(args) -> int:
             settings=json.loads(Path(args.settings).read_text())
             if args.settings
             else None,
+            rank=args.rank or RANKED,
             **overrides,
         )
         if PartialState().is_main_process:
@@ -419,6 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="finish an interrupted comparison in --out; finished models are kept",
+    )
+    comp.add_argument(
+        "--rank",
+        nargs="+",
+        choices=MODEL_NAMES,
+        metavar="MODEL",
+        help="rating models to rank users' next movies by (default: all but the study's BSTs, which take over an "
+        "hour each on a CPU)",
     )
     comp.add_argument(
         "--quick",
