@@ -39,7 +39,7 @@ NEXT_ITEM = {
     "batch_size": 64,
     "epochs": 6,
 }
-NEXT_ITEM_SPACE = [{"epochs": epochs} for epochs in (3, 6)]
+NEXT_ITEM_SPACE = [{"epochs": epochs} for epochs in (3, 6, 10)]
 
 
 def history_scorer(model: NextItemTransformer, held_out: Histories, n_users: int):
@@ -94,13 +94,14 @@ def train_next_item(ml: MovieLens, run_dir, split: str = "study", settings: dict
 
 # %% ../nbs/13b_next_item_training.ipynb #6f958c0f
 def next_item_search(ml: MovieLens, out, split: str = "study", space: list | None = None, **overrides):
-    "Each settings of `space` trained on the inner split and ranked there: the table, and the settings chosen by NDCG@10."
+    "Each settings of `space` trained on the inner split (saved in `out`) and ranked there: the table, and the settings chosen by NDCG@10."
     space = space or NEXT_ITEM_SPACE
     inner, rows = inner_data(ml, split), []
     for i, settings in enumerate(space):
         start = time.perf_counter()
-        _, scorer = train_next_item(inner, Path(out) / f"{i:02d}", split, settings, **overrides)
+        saved, scorer = train_next_item(inner, Path(out) / f"{i:02d}", split, settings, **overrides)
         seconds = time.perf_counter() - start
+        saved.save(Path(out) / f"{i:02d}" / "model")
         found = ranking_table(inner, split, {"next-item": scorer}, n_boot=500)[0].set_index("model").loc["next-item"]
         rows.append(
             settings
