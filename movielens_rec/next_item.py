@@ -37,7 +37,7 @@ NEXT_ITEM = {
     "dropout": 0.2,
     "lr": 0.002,
     "batch_size": 64,
-    "epochs": 6,
+    "epochs": 10,
 }
 NEXT_ITEM_SPACE = [{"epochs": epochs} for epochs in (3, 6, 10)]
 
