@@ -93,6 +93,11 @@ def train_next_item(ml: MovieLens, run_dir, split: str = "study", settings: dict
     return RatingModel(model, users, movies, context=latest), history_scorer(model, held_out, users.n_codes)
 
 # %% ../nbs/13b_next_item_training.ipynb #6f958c0f
+def _ndcg_se(found):
+    "The standard error of NDCG@10 that a ranking table's 95% interval implies."
+    return (found["ndcg@10_ci_high"] - found["ndcg@10_ci_low"]) / (2 * 1.96)
+
+
 def next_item_search(ml: MovieLens, out, split: str = "study", space: list | None = None, **overrides):
     "Each settings of `space` trained on the inner split (saved in `out`) and ranked there: the table, and the settings chosen by NDCG@10."
     space = space or NEXT_ITEM_SPACE
@@ -108,7 +113,7 @@ def next_item_search(ml: MovieLens, out, split: str = "study", space: list | Non
             | {
                 "inner_hr@10": found["hr@10"],
                 "inner_ndcg@10": found["ndcg@10"],
-                "ndcg_se": (found["ndcg@10_ci_high"] - found["ndcg@10_ci_low"]) / (2 * 1.96),
+                "ndcg_se": _ndcg_se(found),
                 "seconds": seconds,
                 "cost": (NEXT_ITEM | settings)["epochs"],
             }
@@ -166,7 +171,7 @@ def mix_search(
             "weight": found.model.astype(float).to_numpy(),
             "inner_hr@10": found["hr@10"].to_numpy(),
             "inner_ndcg@10": found["ndcg@10"].to_numpy(),
-            "ndcg_se": ((found["ndcg@10_ci_high"] - found["ndcg@10_ci_low"]) / (2 * 1.96)).to_numpy(),
+            "ndcg_se": _ndcg_se(found).to_numpy(),
             "coverage": found.coverage.to_numpy(),
             "mean_popularity": found.mean_popularity.to_numpy(),
         }
