@@ -380,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train and compare every model on one split (the main job)",
         description="Train the baselines, the MFs, the study's three BST variants, the fair BST, the "
         "sequence model and the blends on one split, score them with bootstrap intervals and paired "
-        "tests, rank each user's held-out movie (popularity, the next-movie model, the MFs), and "
-        "write a comparison folder.",
+        "tests, rank each user's held-out movie (popularity, the next-movie model and its mix, the rating "
+        "models), and write a comparison folder.",
     )
     _shared(
         comp,

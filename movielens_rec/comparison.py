@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from accelerate import PartialState
 
 from . import __version__
@@ -24,7 +25,7 @@ from .models.bst import BST_VARIANTS
 from .files import atomic_path, write_atomic
 from .metrics import paired_bootstrap
 from .ranking import paired_ranking
-from .next_item import MIX, mix_scorer, saved_scorer, train_next_item
+from .next_item import MIX, mix, mix_scorer, saved_scorer, train_next_item
 from .rankers import blend_scorer, held_out_model, rating_scorer, ranking_table
 from .results import RESULT_COLUMNS, provenance, read_results
 from .study import ML1M_FINGERPRINT, STUDY_BEST, STUDY_CURVES
@@ -404,9 +405,10 @@ def run_scorer(run_dir: Path, ml: MovieLens, split: str):
     "The ranker of the rating model in `run_dir`, reading the training ratings of `split`; None for a run without a model (a baseline)."
     if (run_dir / "model" / "model.json").is_file():
         return rating_scorer(held_out_model(RatingModel.load(run_dir / "model"), ml, split))
-    if _run_record(run_dir)["model"] not in BLENDS:
+    record = _run_record(run_dir)
+    if record["model"] not in BLENDS:
         return None
-    blend = _run_record(run_dir)["config"]
+    blend = record["config"]
     parts = [run_scorer(run_dir / "full" / part, ml, split) for part in blend["parts"]]
     return blend_scorer(parts, blend["weights"])
 
@@ -501,11 +503,10 @@ def recommend(
     if by == "rating":
         scores = ratings
     else:
-        scores = next_model.next_scores(user_id)[0][next_model.movies.encode(candidates)]
+        next_scores = torch.as_tensor(next_model.next_scores(user_id)[0][next_model.movies.encode(candidates)])
         # the chance of each unseen movie being the next one, among the unseen
-        log_chances = scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
-        columns["chance_next"] = np.exp(log_chances)
-        scores = log_chances + (mix_weight * ratings if by == "mix" else 0.0)
+        columns["chance_next"] = torch.softmax(next_scores, -1).numpy()
+        scores = mix(next_scores, torch.as_tensor(ratings), mix_weight if by == "mix" else 0.0, model.clip).numpy()
     best = np.argsort(-scores, kind="stable")[:k]
     return pd.DataFrame(
         {

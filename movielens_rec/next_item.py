@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['NEXT_ITEM', 'NEXT_ITEM_SPACE', 'MIX_SPACE', 'MIX', 'history_scorer', 'saved_scorer', 'train_next_item',
-           'next_item_search', 'mix_scorer', 'mix_search']
+           'next_item_search', 'mix', 'mix_scorer', 'mix_search']
 
 # %% ../nbs/13b_next_item_training.ipynb #ac155317
 import dataclasses
@@ -124,9 +124,14 @@ def next_item_search(ml: MovieLens, out, split: str = "study", space: list | Non
     return table, {key: _plain(chosen[key]) for key in space[0]}
 
 # %% ../nbs/13b_next_item_training.ipynb #73860898
+def mix(next_scores: torch.Tensor, ratings: torch.Tensor, weight: float, clip=(1.0, 5.0)) -> torch.Tensor:
+    "Each movie's log-probability of being rated next, among the movies of the last axis, plus `weight` times its predicted rating."
+    return torch.log_softmax(next_scores, -1) + weight * ratings.clamp(*clip)
+
+
 def mix_scorer(next_score, rating_score, weight: float, clip=(1.0, 5.0)):
-    "Scores for a block of user codes: each movie's log-probability of being rated next plus `weight` times its predicted rating."
-    return lambda users: torch.log_softmax(next_score(users), -1) + weight * rating_score(users).clamp(*clip)
+    "Scores for a block of user codes: the `mix` of a next-movie scorer's and a rating scorer's scores."
+    return lambda users: mix(next_score(users), rating_score(users), weight, clip)
 
 # %% ../nbs/13b_next_item_training.ipynb #e1b4df4d
 MIX_SPACE = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
