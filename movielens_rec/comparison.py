@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RANKED', 'compare', 'sample_users', 'summary_table', 'markdown_table', 'paired_verdicts', 'with_seed_spread',
-           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'run_scorer', 'plot_ranking', 'ranking_verdicts',
-           'write_ranking', 'recommend']
+           'plot_learning_curves', 'plot_metrics', 'write_comparison', 'run_scorer', 'run_ranking', 'plot_ranking',
+           'ranking_verdicts', 'write_ranking', 'recommend']
 
 # %% ../nbs/14_comparison.ipynb #ecc26afa
 import json
@@ -26,7 +26,7 @@ from .files import atomic_path, write_atomic
 from .metrics import paired_bootstrap
 from .ranking import paired_ranking
 from .next_item import MIX, mix, mix_scorer, saved_scorer, train_next_item
-from .rankers import blend_scorer, held_out_model, rating_scorer, ranking_table
+from .rankers import blend_scorer, held_out_model, held_out_rankings, rating_scorer, ranking_table
 from .results import RESULT_COLUMNS, provenance, read_results
 from .study import ML1M_FINGERPRINT, STUDY_BEST, STUDY_CURVES
 
@@ -413,6 +413,22 @@ def run_scorer(run_dir: Path, ml: MovieLens, split: str):
     return blend_scorer(parts, blend["weights"])
 
 
+def run_ranking(run_dir: Path, ml: MovieLens, split: str, k: int = 10) -> dict | None:
+    "The `held_out_rankings` entry of the rating model in `run_dir`: read from its `ranking.npz` when made before, else made and kept there; None for a baseline."
+    kept = run_dir / "ranking.npz"
+    if kept.is_file():
+        with np.load(kept) as saved:
+            if saved["top"].shape[1] == k:
+                return {"rank": saved["rank"], "top": saved["top"], "seconds": float(saved["seconds"])}
+    scorer = run_scorer(run_dir, ml, split)
+    if scorer is None:
+        return None
+    ranking = held_out_rankings(ml, split, {run_dir.name: scorer}, k)[run_dir.name]
+    with atomic_path(kept) as tmp, open(tmp, "wb") as file:
+        np.savez(file, **ranking)
+    return ranking
+
+
 def plot_ranking(table: pd.DataFrame, k: int = 10):
     "HR@k and NDCG@k of each ranker with their 95% intervals."
     import matplotlib.pyplot as plt
@@ -444,15 +460,12 @@ def ranking_verdicts(ranks: pd.DataFrame, k: int = 10, n_boot: int = 2000) -> pd
 def write_ranking(
     out: Path, ml: MovieLens, split: str, models, n_boot: int = 2000, k: int = 10, scorers: dict | None = None
 ):
-    "Rank each user's held-out movie by popularity, the `scorers` given and each rating model (seed 0) in `out`."
+    "Rank each user's held-out movie by popularity, the `scorers` given and each rating model (seed 0) in `out`, each kept in its run folder."
     import matplotlib.pyplot as plt
 
-    scorers = dict(scorers or {})
-    for name in models:
-        scorer = run_scorer(Path(out) / "runs" / f"{name}-seed0", ml, split)
-        if scorer is not None:
-            scorers[name] = scorer
-    table, ranks = ranking_table(ml, split, scorers, k, n_boot)
+    made = {name: run_ranking(Path(out) / "runs" / f"{name}-seed0", ml, split, k) for name in models}
+    rankings = {name: ranking for name, ranking in made.items() if ranking is not None}
+    table, ranks = ranking_table(ml, split, scorers, k, n_boot, rankings)
     table = table.sort_values(f"ndcg@{k}", ascending=False).assign(**provenance(command=None))
     write_atomic(out / "ranking.csv", table.to_csv(index=False))
     write_atomic(out / "ranks.csv", ranks.to_csv(index=False))

@@ -68,7 +68,7 @@ def top_k(scores: torch.Tensor, seen: torch.Tensor, k: int = 10) -> torch.Tensor
     return scores.masked_fill(seen, -torch.inf).topk(k, dim=1).indices
 
 
-def popularity_profile(recommended: torch.Tensor, counts: np.ndarray) -> dict:
+def popularity_profile(recommended, counts: np.ndarray) -> dict:
     "Catalogue `coverage` of the recommended movie codes, and their mean number of training ratings `counts`."
-    codes = recommended.flatten().numpy()
+    codes = np.asarray(recommended).flatten()
     return {"coverage": len(np.unique(codes)) / len(counts), "mean_popularity": float(counts[codes].mean())}
