@@ -419,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--resume",
         action="store_true",
-        help="finish an interrupted comparison in --out; finished models and their rankings are kept",
+        help="finish an interrupted comparison in --out; finished models and their rankings, even a ranking cut short, are kept",
     )
     comp.add_argument(
         "--rank",

@@ -414,7 +414,7 @@ def run_scorer(run_dir: Path, ml: MovieLens, split: str):
 
 
 def run_ranking(run_dir: Path, ml: MovieLens, split: str, k: int = 10) -> dict | None:
-    "The `held_out_rankings` entry of the rating model in `run_dir`: read from its `ranking.npz` when made before, else made and kept there; None for a baseline."
+    "The `held_out_rankings` entry of the rating model in `run_dir`: read from its `ranking.npz` when made before, else made (resuming from the blocks of users kept in `ranking-blocks/`) and kept there; None for a baseline."
     kept = run_dir / "ranking.npz"
     if kept.is_file():
         with np.load(kept) as saved:
@@ -423,9 +423,11 @@ def run_ranking(run_dir: Path, ml: MovieLens, split: str, k: int = 10) -> dict |
     scorer = run_scorer(run_dir, ml, split)
     if scorer is None:
         return None
-    ranking = held_out_rankings(ml, split, {run_dir.name: scorer}, k)[run_dir.name]
+    blocks = run_dir / "ranking-blocks"
+    ranking = held_out_rankings(ml, split, {run_dir.name: scorer}, k, keep=blocks)[run_dir.name]
     with atomic_path(kept) as tmp, open(tmp, "wb") as file:
         np.savez(file, **ranking)
+    shutil.rmtree(blocks, ignore_errors=True)
     return ranking
 
 

@@ -8,6 +8,7 @@ __all__ = ['seen_matrix', 'movie_counts', 'popularity_scorer', 'pair_scorer', 'r
 
 # %% ../nbs/13a_rankers.ipynb #fbaf4e17
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from torch import nn
 
 from .encoding import IdEncoder, fit_encoders
 from .experiments import RatingModel
+from .files import atomic_path
 from .histories import candidate_chunks, latest_histories, order_within
 from .models.seq import SeqTransformer
 from .ranking import popularity_profile, ranking_metrics, target_ranks, top_k
@@ -54,30 +56,45 @@ def pair_scorer(model: nn.Module, n_movies: int):
     return score
 
 # %% ../nbs/13a_rankers.ipynb #2c2ea56e
-def rank_all(score, seen: torch.Tensor, users: torch.Tensor, targets: torch.Tensor, k: int = 10, block: int = 512):
-    "Each user's target rank among their unseen movies, and their top `k`, scoring `block` users at a time."
-    ranks, tops = [], []
+def rank_all(
+    score, seen: torch.Tensor, users: torch.Tensor, targets: torch.Tensor, k: int = 10, block: int = 512, keep=None
+) -> dict:
+    "Each user's target `rank` among their unseen movies, their `top` k movie codes and the `seconds` it took, scoring `block` users at a time; with a folder `keep`, each block is kept there as it is made and read back later, so an interrupted ranking resumes."
+    parts = []
     for start in range(0, len(users), block):
         chunk = slice(start, start + block)
+        path = Path(keep) / f"users-{start}-{start + len(users[chunk])}-top{k}.npz" if keep else None
+        if path and path.is_file():
+            with np.load(path) as kept:
+                parts.append(dict(kept))
+            continue
+        began = time.perf_counter()
         scores, excluded = score(users[chunk]), seen[users[chunk]]
-        ranks.append(target_ranks(scores, excluded, targets[chunk]))
-        tops.append(top_k(scores, excluded, k))
-    return torch.cat(ranks).numpy(), torch.cat(tops)
+        part = {"rank": target_ranks(scores, excluded, targets[chunk]).numpy(), "top": top_k(scores, excluded, k).numpy()}
+        part["seconds"] = time.perf_counter() - began
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp, open(tmp, "wb") as file:
+                np.savez(file, **part)
+        parts.append(part)
+    return {
+        "rank": np.concatenate([p["rank"] for p in parts]),
+        "top": np.concatenate([p["top"] for p in parts]),
+        "seconds": float(sum(p["seconds"] for p in parts)),
+    }
 
 # %% ../nbs/13a_rankers.ipynb #cd7e9bbe
-def held_out_rankings(ml, split: str = "study", scorers: dict | None = None, k: int = 10) -> dict:
-    "Each scorer's ranking of every user's held-out movie of `split`: its `rank` among the user's unseen movies, the user's `top` k movie codes, and the `seconds` it took."
+def held_out_rankings(ml, split: str = "study", scorers: dict | None = None, k: int = 10, keep=None) -> dict:
+    "Each scorer's `rank_all` of every user's held-out movie of `split`, its blocks kept in `keep / name` if `keep` is given."
     train, valid = split_ratings(ml.ratings, split)
     users, movies = fit_encoders(ml)
     seen = seen_matrix(train, users, movies)
     user_codes = torch.as_tensor(users.encode(valid.user_id))
     target_codes = torch.as_tensor(movies.encode(valid.movie_id))
-    rankings = {}
-    for name, score in (scorers or {}).items():
-        start = time.perf_counter()
-        ranks, top = rank_all(score, seen, user_codes, target_codes, k)
-        rankings[name] = {"rank": ranks, "top": top.numpy(), "seconds": time.perf_counter() - start}
-    return rankings
+    return {
+        name: rank_all(score, seen, user_codes, target_codes, k, keep=keep and Path(keep) / name)
+        for name, score in (scorers or {}).items()
+    }
 
 
 def ranking_table(
