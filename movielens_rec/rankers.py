@@ -62,15 +62,15 @@ def rank_all(
     "Each user's target `rank` among their unseen movies, their `top` k movie codes and the `seconds` it took, scoring `block` users at a time; with a folder `keep`, each block is kept there as it is made and read back later, so an interrupted ranking resumes."
     parts = []
     for start in range(0, len(users), block):
-        chunk = slice(start, start + block)
-        path = Path(keep) / f"users-{start}-{start + len(users[chunk])}-top{k}.npz" if keep else None
+        stop = min(start + block, len(users))
+        path = Path(keep) / f"users-{start}-{stop}-top{k}.npz" if keep else None
         if path and path.is_file():
             with np.load(path) as kept:
                 parts.append(dict(kept))
             continue
         began = time.perf_counter()
-        scores, excluded = score(users[chunk]), seen[users[chunk]]
-        part = {"rank": target_ranks(scores, excluded, targets[chunk]).numpy(), "top": top_k(scores, excluded, k).numpy()}
+        scores, excluded = score(users[start:stop]), seen[users[start:stop]]
+        part = {"rank": target_ranks(scores, excluded, targets[start:stop]).numpy(), "top": top_k(scores, excluded, k).numpy()}
         part["seconds"] = time.perf_counter() - began
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
