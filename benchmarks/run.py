@@ -20,15 +20,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movielens_rec.data import load_movielens
-from movielens_rec.encoding import fit_encoders
-from movielens_rec.files import write_atomic
-from movielens_rec.metrics import evaluate
+from movielens_rec.data.movielens import load_movielens
+from movielens_rec.data.encoding import fit_encoders
+from movielens_rec.data.files import write_atomic
+from movielens_rec.evaluate.rating import evaluate
 from movielens_rec.models.mf import MfDotBias
-from movielens_rec.results import provenance
-from movielens_rec.split import leave_last_out
-from movielens_rec.training import TrainConfig, fit, predict, ratings_dataset
-from movielens_rec.tuning import MF_FAIR, mf_recipe
+from movielens_rec.evaluate.provenance import provenance
+from movielens_rec.data.split import leave_last_out
+from movielens_rec.train.trainer import TrainConfig, fit, predict, ratings_dataset
+from movielens_rec.train.search import MF_FAIR, mf_recipe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import (RowPerSampleWindows, _study_style_epoch, _study_style_preparation,  # noqa: E402
@@ -99,11 +99,11 @@ def bench_mf_fair_vs_svd(data_dir):
 
 def _project_preparation(folder: Path):
     "This project's data preparation: typed C-parser load, leave-last-out split, windows laid out once (training gathers them per batch)."
-    from movielens_rec.sequences import make_sequences, split_sequences
-    from movielens_rec.split import chronological_order, split_ratings
+    from movielens_rec.data.windows import make_sequences, split_sequences
+    from movielens_rec.data.split import chronological_order, split_ratings
     ml = load_movielens(folder)
     train, valid = split_ratings(ml.ratings, "default")
-    from movielens_rec.encoding import IdEncoder
+    from movielens_rec.data.encoding import IdEncoder
     movies, order = IdEncoder.fit(ml.ratings.movie_id), chronological_order(ml.ratings)
     start = time.perf_counter()  # like the reference's, after the sort by time
     train_seqs, valid_seqs = split_sequences(make_sequences(ml.ratings, movies, order), valid)
@@ -128,7 +128,7 @@ def _traced_peak(function, *args) -> int:
 
 def bench_data_preparation(data_dir):
     "Load + split + length-10 sequences: time and peak memory, this project versus the study's pandas approach."
-    from movielens_rec.data import get_movielens
+    from movielens_rec.data.movielens import get_movielens
     folder = get_movielens(data_dir)
     (our_runs, our_seconds), (their_runs, their_seconds) = _repeat(_project_preparation, folder), _repeat(_study_style_preparation, folder)
     our_peak, their_peak = _traced_peak(_project_preparation, folder), _traced_peak(_study_style_preparation, folder)
@@ -150,8 +150,8 @@ def bench_data_preparation(data_dir):
 
 def bench_bst_throughput(data_dir, steps=40):
     "BST (bst-features) training throughput over the same optimizer steps: fit on tensors (fp32 and bf16) versus a study-style Dataset."
-    from movielens_rec.experiments import model_data, recipe
-    from movielens_rec.split import split_ratings
+    from movielens_rec.runner import model_data, recipe
+    from movielens_rec.data.split import split_ratings
     from movielens_rec.models.bst import BST
     ml = load_movielens(data_dir)
     users, movies = fit_encoders(ml)
@@ -189,9 +189,9 @@ def bench_bst_throughput(data_dir, steps=40):
 
 def bench_bst_precision(data_dir, steps=200, seeds=(0, 1)):
     "bf16 autocast versus fp32 training of bst-ids: the validation metrics they reach after the same steps, against seed-to-seed noise."
-    from movielens_rec.experiments import model_data, recipe
-    from movielens_rec.split import split_ratings
-    from movielens_rec.metrics import paired_bootstrap
+    from movielens_rec.runner import model_data, recipe
+    from movielens_rec.data.split import split_ratings
+    from movielens_rec.evaluate.rating import paired_bootstrap
     ml = load_movielens(data_dir)
     users, movies = fit_encoders(ml)
     train_data, valid_data, _, _ = model_data("bst-ids", ml, "study", *split_ratings(ml.ratings, "study"), users, movies)
@@ -219,9 +219,9 @@ def bench_bst_precision(data_dir, steps=200, seeds=(0, 1)):
 
 def bench_seq_throughput(data_dir, seq_steps=30, bst_steps=10):
     "Training throughput in ratings per second, fp32: seq-transformer's chunks versus the study's bst-ratings windows."
-    from movielens_rec.experiments import SEQ_FAIR, model_data, recipe, seq_recipe
+    from movielens_rec.runner import SEQ_FAIR, model_data, recipe, seq_recipe
     from movielens_rec.models.mf import BiasedMF
-    from movielens_rec.split import split_ratings
+    from movielens_rec.data.split import split_ratings
     ml = load_movielens(data_dir)
     users, movies = fit_encoders(ml)
     train, valid = split_ratings(ml.ratings, "study")

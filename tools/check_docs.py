@@ -27,8 +27,28 @@ root = Path(__file__).resolve().parent.parent
 site = Path(tempfile.mkdtemp())/"site"
 built = subprocess.run([str(root/"tools"/"build_docs"), "--out", str(site)], capture_output=True, text=True)
 assert built.returncode == 0, built.stdout + built.stderr
-chapters = yaml.safe_load((root/"nbs"/"sidebar.yml").read_text())["website"]["sidebar"]["contents"]
-pages = [site/_nbpath2html(Path(c)).name for c in chapters]  # nbdev's page names: 00_data.ipynb -> data.html
+def flatten(entries) -> tuple[list, dict]:
+    "The chapters of a sidebar's `contents`, in order, and the section each sits in (None at the top)."
+    chapters, sections = [], {}
+    for entry in entries:
+        if isinstance(entry, dict):
+            inner, _ = flatten(entry["contents"])
+            chapters += inner
+            sections |= {c: entry["section"] for c in inner}
+        else:
+            chapters.append(entry)
+            sections[entry] = None
+    return chapters, sections
+
+chapters, sections = flatten(yaml.safe_load((root/"nbs"/"sidebar.yml").read_text())["website"]["sidebar"]["contents"])
+test_eq(len(chapters), len(list((root/"nbs").rglob("[!_.]*.ipynb"))))  # every notebook is in the sidebar
+by_folder = {}  # each folder of nbs/ is one section of the sidebar; the front page is in none
+for chapter, section in sections.items(): by_folder.setdefault(Path(chapter).parent.as_posix(), set()).add(section)
+test_eq(by_folder.pop("."), {None})
+test_eq(sorted(len(s) for s in by_folder.values()), [1] * len(by_folder))
+test_eq(len({s for found in by_folder.values() for s in found}), len(by_folder))
+page = lambda chapter: _nbpath2html(Path(chapter)).as_posix()  # nbdev's page names: 1_data/01_movielens.ipynb -> 1_data/movielens.html
+pages = [site/page(c) for c in chapters]
 test_eq([p.exists() for p in pages], [True] * len(pages))
 print(f"built {len(pages)} chapter pages into {site}")
 
@@ -47,9 +67,9 @@ def expectations(chapter: str) -> dict:
             exported = [n for n in exported if n not in {name for name, _ in patched}] + [f"{c}.{n}" for n, c in patched]
     return {"title": title, "images": images, "api": exported}
 
-test_eq(expectations("05_encoding.ipynb")["api"], ["IdEncoder", "IdEncoder.encode", "IdEncoder.decode", "IdEncoder.label",
+test_eq(expectations("1_data/03_encoding.ipynb")["api"], ["IdEncoder", "IdEncoder.encode", "IdEncoder.decode", "IdEncoder.label",
                                                      "IdEncoder.encode_labels", "IdEncoder.save", "IdEncoder.load",
-                                                     "fit_encoders"])
+                                                     "fit_encoders", "TensorRatings", "keep_batch", "ratings_dataset"])
 
 browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
 if not (browser and driver_path):  # noqa
@@ -89,7 +109,7 @@ def check_page(driver, base: str, chapter: str) -> dict:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     want = expectations(chapter)
-    driver.get(f"{base}/{_nbpath2html(Path(chapter)).name}")
+    driver.get(f"{base}/{page(chapter)}")
     errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"{chapter}: console errors {errors}"
     title = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "h1")).text
@@ -99,7 +119,10 @@ def check_page(driver, base: str, chapter: str) -> dict:
     headings = {h.text.strip() for h in driver.find_elements(By.CSS_SELECTOR, "h2, h3, h4")}
     missing = [name for name in want["api"] if name not in headings]
     assert not missing, f"{chapter}: no API entry for {missing}"
-    sidebar = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#quarto-sidebar a")]
+    sidebar = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#quarto-sidebar a[href]")]
+    shown_sections = [e.get_attribute("textContent").strip() for e in
+                      driver.find_elements(By.CSS_SELECTOR, "#quarto-sidebar .sidebar-item-section > .sidebar-item-container .menu-text")]
+    assert shown_sections == list(dict.fromkeys(s for s in sections.values() if s)), f"{chapter}: sidebar sections {shown_sections}"
     internal = [h for h in (a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")) if h.startswith(base)]
     return {"chapter": chapter, "title": title, "images": loaded, "api_entries": len(want["api"]), "sidebar_links": sidebar,
             "internal_links": internal}
@@ -113,7 +136,7 @@ def check_search(driver, base: str, word: str, chapter: str):
     box.send_keys(word)
     results = WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".search-result"))
     hrefs = [r.get_attribute("href") for r in results]
-    assert any(h.split("#")[0].endswith("/" + _nbpath2html(Path(chapter)).name) for h in hrefs), f"search for {word!r} gave {hrefs}"
+    assert any(h.split("#")[0].endswith("/" + page(chapter)) for h in hrefs), f"search for {word!r} gave {hrefs}"
 
 if browser and driver_path:
     server = serve(site)
@@ -123,17 +146,17 @@ if browser and driver_path:
         found = [check_page(driver, base, chapter) for chapter in chapters]
         # The sidebar lists every chapter, and every link within the site (sidebar, text, API) resolves.
         sidebar_pages = {link.split("#")[0] for page in found for link in page["sidebar_links"]}
-        test_eq(sidebar_pages, {f"{base}/{p.name}" for p in pages})
+        test_eq(sidebar_pages, {f"{base}/{page(c)}" for c in chapters})
         targets = {link.split("#")[0] for page in found for link in page["internal_links"]}
         broken = [t for t in sorted(targets) if not (site/t[len(base) + 1:]).is_file()]
         test_eq(broken, [])
         # Search finds chapters by words that appear in them.
-        for word, chapter in (("checksum", "03_data.ipynb"), ("quicksort", "04_splitting.ipynb"), ("bootstrap", "06_metrics.ipynb")):
+        for word, chapter in (("checksum", "1_data/01_movielens.ipynb"), ("quicksort", "1_data/02_splitting.ipynb"), ("bootstrap", "1_data/04_metrics.ipynb")):
             check_search(driver, base, word, chapter)
         # Screenshots of the home page and one chapter, kept with the built site.
         (site/"screenshots").mkdir(exist_ok=True)
-        for name in ("index", "data"):
-            driver.get(f"{base}/{name}.html"); driver.save_screenshot(str(site/"screenshots"/f"{name}.png"))
+        for name in ("index", "1_data/movielens"):
+            driver.get(f"{base}/{name}.html"); driver.save_screenshot(str(site/"screenshots"/f"{name.replace('/', '-')}.png"))
     finally:
         driver.quit(); server.shutdown()
     print(*(f"{p['chapter']}: title ok, {p['images']} images, {p['api_entries']} API entries" for p in found), sep="\n")

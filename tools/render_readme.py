@@ -36,7 +36,7 @@ def render(notebook: Path) -> str:
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         source = _text(cell["source"])
         if cell["cell_type"] == "markdown":
-            blocks.append(re.sub(r"\]\((\w[\w-]*\.ipynb)\)", r"](nbs/\1)", source.strip()))
+            blocks.append(re.sub(r"\]\((\w[\w/-]*\.ipynb)\)", r"](nbs/\1)", source.strip()))
             continue
         lines = source.splitlines()
         if any(re.match(r"#\|\s*hide\b", line) for line in lines): continue

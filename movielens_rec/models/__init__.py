@@ -1,1 +1,1 @@
-"""Pure `nn.Module` rating models (no I/O): matrix factorisation in `models.mf`, the Behaviour Sequence Transformer in `models.bst`."""
+"""Every model (pure `nn.Module`s and fitted baselines, no file reading) and the saved-model contract."""

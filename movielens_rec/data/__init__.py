@@ -1,0 +1,1 @@
+"""Reading, checking, splitting and encoding MovieLens ratings, and laying them out as tensors."""

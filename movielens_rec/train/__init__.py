@@ -1,0 +1,1 @@
+"""The pytorch-accelerated trainer, the one inner-split search, and training recipes."""
