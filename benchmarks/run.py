@@ -8,7 +8,6 @@ tests: they need the real MovieLens-1M (downloaded and cached, or --data-dir) an
 Optional references (Surprise) come with `pip install -e ".[bench]"`.
 """
 import argparse
-import dataclasses
 import os
 import json
 import platform
@@ -21,14 +20,15 @@ import pandas as pd
 import torch
 
 from movielens_rec.data.movielens import load_movielens
-from movielens_rec.data.encoding import fit_encoders
+from movielens_rec.data.encoding import fit_encoders, ratings_dataset
 from movielens_rec.data.files import write_atomic
 from movielens_rec.evaluate.rating import evaluate
 from movielens_rec.models.mf import MfDotBias
 from movielens_rec.evaluate.provenance import provenance
 from movielens_rec.data.split import leave_last_out
-from movielens_rec.train.trainer import TrainConfig, fit, predict, ratings_dataset
-from movielens_rec.train.search import MF_FAIR, mf_recipe
+from movielens_rec.train.trainer import TrainConfig, fit, predict
+from movielens_rec.runner import MODELS, recipe
+from movielens_rec.train.settings import MF_FAIR, SEQ_FAIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import (RowPerSampleWindows, _study_style_epoch, _study_style_preparation,  # noqa: E402
@@ -72,11 +72,9 @@ def _warm_up():
 
 def _train_fair_mf(ml, train, valid):
     "The fair MF from raw frames to a trained model: encoders, tensors, fit; returns the model and the validation tensors."
-    users, movies = fit_encoders(ml)
-    train_data, valid_data = ratings_dataset(train, users, movies), ratings_dataset(valid, users, movies)
-    make, config = mf_recipe(MF_FAIR, users, movies, float(train.rating.mean()), progress=False)
-    run = fit(make, train_data, valid_data, config, HERE/"runs"/"mf-fair")
-    return run, valid_data
+    made = recipe("mf-fair", ml, progress=False)
+    run = fit(made.make, made.train_data, made.valid_data, made.config, HERE/"runs"/"mf-fair")
+    return run, made.valid_data
 
 
 def bench_mf_fair_vs_svd(data_dir):
@@ -150,14 +148,9 @@ def bench_data_preparation(data_dir):
 
 def bench_bst_throughput(data_dir, steps=40):
     "BST (bst-features) training throughput over the same optimizer steps: fit on tensors (fp32 and bf16) versus a study-style Dataset."
-    from movielens_rec.runner import model_data, recipe
-    from movielens_rec.data.split import split_ratings
-    from movielens_rec.models.bst import BST
-    ml = load_movielens(data_dir)
-    users, movies = fit_encoders(ml)
-    train_data, valid_data, _, _ = model_data("bst-features", ml, "study", *split_ratings(ml.ratings, "study"), users, movies)
+    made = recipe("bst-features", load_movielens(data_dir))
+    train_data, valid_data, make = made.train_data, made.valid_data, made.make
     small_valid = type(train_data)(*(x[:1024] for x in valid_data.inputs), ratings=valid_data.ratings[:1024])
-    make, _, _ = recipe("bst-features", users, movies, 3.5)
     _warm_up()
     rates = {}
     for precision in ("no", "bf16"):
@@ -189,13 +182,9 @@ def bench_bst_throughput(data_dir, steps=40):
 
 def bench_bst_precision(data_dir, steps=200, seeds=(0, 1)):
     "bf16 autocast versus fp32 training of bst-ids: the validation metrics they reach after the same steps, against seed-to-seed noise."
-    from movielens_rec.runner import model_data, recipe
-    from movielens_rec.data.split import split_ratings
     from movielens_rec.evaluate.rating import paired_bootstrap
-    ml = load_movielens(data_dir)
-    users, movies = fit_encoders(ml)
-    train_data, valid_data, _, _ = model_data("bst-ids", ml, "study", *split_ratings(ml.ratings, "study"), users, movies)
-    make, _, clip = recipe("bst-ids", users, movies, 3.5)
+    made = recipe("bst-ids", load_movielens(data_dir))
+    train_data, valid_data, make, clip = made.train_data, made.valid_data, made.make, MODELS["bst-ids"].clip
     truth, predictions, metrics = valid_data.ratings.numpy(), {}, {}
     for seed in seeds:
         for precision in ("no", "bf16"):
@@ -219,7 +208,6 @@ def bench_bst_precision(data_dir, steps=200, seeds=(0, 1)):
 
 def bench_seq_throughput(data_dir, seq_steps=30, bst_steps=10):
     "Training throughput in ratings per second, fp32: seq-transformer's chunks versus the study's bst-ratings windows."
-    from movielens_rec.runner import SEQ_FAIR, model_data, recipe, seq_recipe
     from movielens_rec.models.mf import BiasedMF
     from movielens_rec.data.split import split_ratings
     ml = load_movielens(data_dir)
@@ -227,19 +215,17 @@ def bench_seq_throughput(data_dir, seq_steps=30, bst_steps=10):
     train, valid = split_ratings(ml.ratings, "study")
     _warm_up()
     fp32 = {"epochs": 1, "mixed_precision": "no", "progress": False, "log": False}
-    chunks, chunk_valid, _, _ = model_data("seq-transformer", ml, "study", train, valid, users, movies)
-    small_valid = type(chunks)(*(x[:64] for x in chunk_valid.inputs), ratings=chunk_valid.ratings[:64])
     base = BiasedMF(users.n_codes, movies.n_codes, 32, mean=float(train.rating.mean()))
-    make, config = seq_recipe(SEQ_FAIR, base)
-    config = dataclasses.replace(config, **fp32, max_steps=seq_steps)
+    made = recipe("seq-transformer", ml, bases=(base,), **fp32, max_steps=seq_steps)
+    chunks, chunk_valid, make, config = made.train_data, made.valid_data, made.make, made.config
+    small_valid = type(chunks)(*(x[:64] for x in chunk_valid.inputs), ratings=chunk_valid.ratings[:64])
     per_chunk = float((chunks.ratings > 0).sum()) / len(chunks)  # rated positions in an average chunk
     start = time.perf_counter()
     fit(make, chunks, small_valid, config, HERE/"runs"/"seq-throughput")
     seq_rate = seq_steps * config.batch_size * per_chunk / (time.perf_counter() - start)
-    windows, window_valid, _, _ = model_data("bst-ratings", ml, "study", train, valid, users, movies)
+    bst = recipe("bst-ratings", ml, max_steps=bst_steps, **fp32)
+    windows, window_valid, make_bst, bst_config = bst.train_data, bst.valid_data, bst.make, bst.config
     small_windows = type(windows)(*(x[:1024] for x in window_valid.inputs), ratings=window_valid.ratings[:1024])
-    make_bst, bst_config, _ = recipe("bst-ratings", users, movies, 3.5)
-    bst_config = dataclasses.replace(bst_config, max_steps=bst_steps, **fp32)
     start = time.perf_counter()
     fit(make_bst, windows, small_windows, bst_config, HERE/"runs"/"bst-fp32")
     bst_rate = bst_steps * bst_config.batch_size / (time.perf_counter() - start)

@@ -11,31 +11,21 @@ import contextlib
 import json
 import os
 import sys
-
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
+import pandas as pd
 from accelerate import PartialState
 
-import pandas as pd
-
 from . import __version__
-from .models.baselines import BASELINES
-from .compare import RANKED, compare, recommend, sample_users
-from movielens_rec.data.movielens import (
-    ML1M_MD5,
-    get_movielens,
-    load_movielens,
-    summarize,
-    format_summary,
-)
-from .runner import MODEL_NAMES, SEARCH_SPACES, fingerprint, inner_search, run_model
-from .models.trained import RatingModel
+from .compare import compare, recommend, sample_users
 from .data.files import DataError, write_atomic
-from .train.next_movie_recipe import MIX, mix_search, next_item_search
-from .evaluate.provenance import provenance, record_result
+from .data.movielens import ML1M_MD5, format_summary, get_movielens, load_movielens, summarize
 from .data.split import SPLITS, leave_last_out
+from .evaluate.provenance import provenance, record_result
+from .models.trained import TrainedModel
+from .runner import MODELS, fingerprint, run_model, tune
+from .train.settings import MIX
 from .train.trainer import launch
 
 # %% ../nbs/5_appendix/94_cli.ipynb #8e20ba4c
@@ -78,25 +68,28 @@ def _on_processes(args, job) -> int:
     "Run `job()` in this process, or in `--num-processes` processes through accelerate's launcher; `--cpu` keeps it off GPUs."
     if args.cpu:
         os.environ["ACCELERATE_USE_CPU"] = "true"
-    if args.num_processes < 1:
-        raise ValueError(f"--num-processes {args.num_processes}: use 1 or more.")
     launch(job, num_processes=args.num_processes)
     return 0
 
 
+def _overrides(args, **shown) -> dict:
+    "The `TrainConfig` fields that the options set; the trainer's own output as `shown`, its log only with --verbose."
+    chosen = {key: getattr(args, key, None) for key in ("epochs", "batch_size", "seed", "mixed_precision")}
+    return {key: value for key, value in chosen.items() if value is not None} | {"progress": args.verbose, "log": args.verbose} | shown
+
+
+def _figures(row: dict) -> str:
+    "A run's figures with their 95% intervals, one per line."
+    metrics = ("mae", "mse", "rmse") if "rmse" in row else ("hr@10", "ndcg@10")
+    return "\n".join(f"{m.upper():>7} {row[m]:.4f}  (95% CI {row[m + '_ci_low']:.4f} to {row[m + '_ci_high']:.4f})" for m in metrics)
+
+
 def _run_train(args) -> int:
+    if args.results and MODELS[args.model].task != "rating":
+        raise DataError(f"--results records rating models; {args.model} is judged by ranking (its figures are in the run folder).")
     ml = _load(args)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"runs/{args.model}-{args.split}-{stamp}")
-    chosen = {
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "mixed_precision": args.mixed_precision,
-    }
-    overrides = {k: v for k, v in chosen.items() if v is not None}
-    if args.model not in BASELINES:
-        overrides["progress"] = not args.json
+    out = Path(args.out or f"runs/{args.model}-{args.split}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    overrides = _overrides(args, progress=not args.json)
 
     def job():
         # with --json, stdout is the JSON alone
@@ -106,84 +99,49 @@ def _run_train(args) -> int:
             return
         if args.results:
             record_result(args.results, row | provenance())
-        if args.json:
-            print(json.dumps(row))
-        else:
-            print(
-                f"{args.model} on the {args.split} split ({row['n']:,} validation ratings), run folder {out}\n"
-                + "\n".join(
-                    f"{m.upper():>4} {row[m]:.4f}  (95% CI {row[m + '_ci_low']:.4f} to {row[m + '_ci_high']:.4f})"
-                    for m in ("mae", "mse", "rmse")
-                )
-            )
+        judged = "validation ratings" if "rmse" in row else "users' held-out movies"
+        print(json.dumps(row) if args.json else f"{args.model} on the {args.split} split ({row['n']:,} {judged}), run folder {out}\n{_figures(row)}")
 
     return _on_processes(args, job)
 
 # %% ../nbs/5_appendix/94_cli.ipynb #4bcf41f7
-QUICK = {"n_users": 300, "training": {"epochs": 1, "batch_size": 1024}}  # compare --quick
+QUICK = ("baseline-median", "baseline-mean", "baseline-bias", "mf-fair", "mf-drift")  # compare --quick: seconds each
 
 
 def _run_compare(args) -> int:
     ml = _load(args)
-    overrides = {
-        k: v
-        for k, v in (
-            ("epochs", args.epochs),
-            ("batch_size", args.batch_size),
-            ("mixed_precision", args.mixed_precision),
-        )
-        if v is not None
-    }
-    if args.quick:
-        ml, overrides = sample_users(ml, QUICK["n_users"]), QUICK["training"] | overrides
+    models = args.models or (QUICK if args.quick else tuple(MODELS))
     out = Path(args.out or f"runs/compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    settings = json.loads(Path(args.settings).read_text()) if args.settings else None
 
     def job():
-        table = compare(
-            ml,
-            out,
-            models=args.models or MODEL_NAMES,
-            seeds=args.seeds,
-            split=args.split,
-            resume=args.resume,
-            n_boot=500 if args.quick else 2000,
-            settings=json.loads(Path(args.settings).read_text())
-            if args.settings
-            else None,
-            rank=args.rank or RANKED,
-            **overrides,
-        )
-        if PartialState().is_main_process:
-            ranking = out / "ranking.md"
-            print(
-                f"comparison of {table.model.nunique()} models in {out}\n"
-                + (out / "results.md").read_text()
-                + (f"\nfinding the movie each user rated next:\n{ranking.read_text()}" if ranking.is_file() else "")
-            )
+        options = {"rank": args.rank or (), "progress": not args.verbose} | _overrides(args)
+        table = compare(ml, out, models, args.seeds, args.split, args.resume, settings=settings, **options)
+        if not PartialState().is_main_process:
+            return
+        ranking = out / "ranking.md"
+        print(f"{table.model.nunique()} rating models compared in {out}")
+        print((out / "results.md").read_text() if len(table) else "", end="")
+        print(f"\nfinding the movie each user rated next:\n{ranking.read_text()}" if ranking.is_file() else "", end="")
+        if args.quick:
+            print(f"\nThe transformers take minutes to an hour each on a CPU; add them with: movielens-rec compare --out {out} --resume")
 
     return _on_processes(args, job)
 
 
 def _run_tune(args) -> int:
     ml = _load(args)
-    out = Path(
-        args.out or f"runs/tune-{args.model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    )
-    overrides = {"mixed_precision": args.mixed_precision} if args.mixed_precision else {}
+    out = Path(args.out or f"runs/tune-{args.model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
 
     def job():
-        mix = partial(mix_search, train_rating=partial(run_model, MIX["rating"], n_boot=100))
-        search = {"next-item": next_item_search, "mix": mix}.get(args.model, partial(inner_search, args.model))
-        table, chosen = search(ml, out / "runs", args.split, progress=False, log=False, **overrides)
+        table, chosen = tune(args.model, ml, out / "runs", args.split, **_overrides(args))
         if not PartialState().is_main_process:
             return
         write_atomic(out / "search.csv", table.to_csv(index=False))
         write_atomic(out / "settings.json", json.dumps({args.model: chosen}, indent=1))
-        print(
-            f"{args.model} on the inner split of {args.split}:\n{table.round(4).to_string(index=False)}\n"
-            f"chosen: {json.dumps(chosen)} (in {out / 'settings.json'}, "
-            + ("for recommend --mix-weight)" if args.model == "mix" else "for compare --settings)")
-        )
+        used = "recommend --mix-weight" if args.model == "mix" else "compare --settings"
+        print(f"{args.model} on the inner split of {args.split}:\n{table.round(4).to_string(index=False)}\n"
+              f"chosen: {json.dumps(chosen)} (in {out / 'settings.json'}, for {used})")
 
     return _on_processes(args, job)
 
@@ -232,8 +190,8 @@ def _run_recommend(args) -> int:
         raise DataError(
             f"{folder} has no next-movie model (runs/next-item-seed0): use --by rating, or a comparison folder."
         )
-    next_model = RatingModel.load(next_dir) if by != "rating" else None
-    picks = recommend(RatingModel.load(saved), ml, args.user, args.k, by, next_model, args.mix_weight)
+    next_model = TrainedModel.load(next_dir) if by != "rating" else None
+    picks = recommend(TrainedModel.load(saved), ml, args.user, args.k, by, next_model, args.mix_weight)
     if args.json:
         print(picks.to_json(orient="records"))
     else:
@@ -244,234 +202,96 @@ def _run_recommend(args) -> int:
     return 0
 
 # %% ../nbs/5_appendix/94_cli.ipynb #350442f2
-def _shared(parser, source, *options):
-    "Give `parser` the `options` already defined on `source`, with the same meaning and help."
-    for option in options:
-        parser._add_action(source._option_string_actions[option])
+def _positive(text: str) -> int:
+    "An argparse type: a whole number of at least 1."
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a whole number of at least 1")
+    return int(text)
+
+
+def _parents() -> dict:
+    "Groups of options that several commands share, as argparse parents."
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data-dir", metavar="PATH", help="extracted ml-1m folder or ml-1m.zip (default: $MOVIELENS_REC_DATA, else download once into the cache)")
+    data.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: $MOVIELENS_REC_CACHE or ~/.cache/movielens_rec)")
+    data.add_argument("--skip-checksum", action="store_true", help="accept an ml-1m.zip whose md5 is not the official archive's")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON instead of text")
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("--split", default="study", choices=list(SPLITS), help="study: the study's validation rows; default: ties broken by file order (default: %(default)s)")
+    run.add_argument("--mixed-precision", choices=["auto", "bf16", "no"], help="bf16 autocast of matrix products; auto: bf16 where the device runs it natively (default: auto)")
+    run.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is available")
+    run.add_argument("--num-processes", type=_positive, default=1, metavar="N", help="train data-parallel in N processes (one per GPU; on the CPU, N gloo processes) through accelerate's launcher (default: 1)")
+    run.add_argument("--verbose", action="store_true", help="show the trainer's own log of every epoch")
+    recipe = argparse.ArgumentParser(add_help=False)
+    recipe.add_argument("--epochs", type=_positive, help="override the recipe's number of epochs")
+    recipe.add_argument("--batch-size", type=_positive, help="override the recipe's global batch size")
+    return {"data": data, "json": as_json, "run": run, "recipe": recipe}
+
+
+def _data_command(jobs, parents: dict):
+    data = jobs.add_parser("data", parents=[parents["data"], parents["json"]], help="make sure MovieLens-1M is available, then print its summary",
+                           description="Find or download MovieLens-1M (md5-checked, cached), then print its statistics and the sizes of the default leave-last-out split.")
+    data.set_defaults(job=_run_data)
+
+
+def _train_command(jobs, parents: dict):
+    train = jobs.add_parser("train", parents=[parents[p] for p in ("data", "run", "recipe", "json")], help="train one model on a split and print how it did",
+                            description="Train a model by name with its recipe and judge it with bootstrap 95% intervals: a rating model on the split's validation rows, "
+                            "a model of the next movie by the rank of each user's held-out movie; save it with its encoders in a run folder. The parts a model is made of "
+                            "(the MF of the sequence model, the two models of the mix) are trained first, in the run folder's parts/.")
+    train.add_argument("--model", required=True, choices=list(MODELS), help="which model")
+    train.add_argument("--seed", type=int, help="seed for initialisation, shuffling, dropout (default: 0)")
+    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/MODEL-SPLIT-TIME)")
+    train.add_argument("--results", metavar="CSV", help="also record a rating model's result row, with provenance, in this results table")
+    train.set_defaults(job=_run_train)
+
+
+def _tune_command(jobs, parents: dict):
+    tune = jobs.add_parser("tune", parents=[parents["data"], parents["run"]], help="choose a model's settings on the inner split",
+                           description="Train a model with each settings of its search space on the inner split (each user's last training rating held out), "
+                           "pick with the one-standard-error rule, and write search.csv and settings.json (for compare --settings).")
+    searched = [name for name, spec in MODELS.items() if spec.space]
+    tune.add_argument("--model", required=True, choices=searched, help="which model (mix: the weight of the predicted rating in recommend --by mix)")
+    tune.add_argument("--out", metavar="DIR", help="search folder (default: runs/tune-MODEL-TIME)")
+    tune.set_defaults(job=_run_tune)
+
+
+def _compare_command(jobs, parents: dict):
+    comp = jobs.add_parser("compare", parents=[parents[p] for p in ("data", "run", "recipe")], help="train and compare models on one split (the main job)",
+                           description="Train the models named (default: all) on one split, judge them with bootstrap intervals and paired tests, rank each user's "
+                           "held-out movie by the popularity chart and every model that ranks, and write a comparison folder.")
+    comp.add_argument("--models", nargs="+", choices=list(MODELS), metavar="MODEL", help=f"models to train (default: all: {' '.join(MODELS)})")
+    comp.add_argument("--seeds", nargs="+", type=int, default=[0], help="one run per seed; several give mean and sd (default: 0)")
+    comp.add_argument("--settings", metavar="JSON", help="tuned models' settings, as `tune` writes them")
+    comp.add_argument("--out", metavar="DIR", help="comparison folder (default: runs/compare-TIME)")
+    comp.add_argument("--resume", action="store_true", help="finish or extend a comparison in --out; finished models and their rankings, even a ranking cut short, are kept")
+    comp.add_argument("--rank", nargs="+", choices=list(MODELS), metavar="MODEL", help="also rank by these of the study's BSTs (left out by default: over an hour each on a CPU)")
+    comp.add_argument("--quick", action="store_true", help=f"a first run on the full data with the models that train in seconds: {' '.join(QUICK)}")
+    comp.set_defaults(job=_run_compare)
+
+
+def _recommend_command(jobs, parents: dict):
+    rec = jobs.add_parser("recommend", parents=[parents["data"], parents["json"]], help="the best unseen movies for a user, from a trained model",
+                          description="Rank the movies a user has not rated by how likely they are to watch each next, or by predicted rating.")
+    rec.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a comparison folder (uses its best model) or a train run folder")
+    rec.add_argument("--user", required=True, type=int, help="MovieLens user id")
+    rec.add_argument("-k", type=_positive, default=10, help="how many movies (default: %(default)s)")
+    raters = [name for name, spec in MODELS.items() if spec.task == "rating"]
+    rec.add_argument("--model", choices=raters, help="which rating model of a comparison folder (default: best RMSE)")
+    rec.add_argument("--by", choices=tuple(RANKED_BY), help="rank by the chance of being watched next (default, where the folder has a next-movie model), by predicted rating, or by a mix of both")
+    rec.add_argument("--mix-weight", type=float, default=MIX["weight"], metavar="W", help="with --by mix: stars' weight against the log-chance of being next (default: %(default)s, chosen on the inner split)")
+    rec.add_argument("--any-data", action="store_true", help="allow data other than the model was trained on")
+    rec.set_defaults(job=_run_recommend)
 
 
 def build_parser() -> argparse.ArgumentParser:
     "The `movielens-rec` argument parser, one sub-command per job."
-    parser = argparse.ArgumentParser(
-        prog="movielens-rec",
-        description="Matrix factorisation versus sequence transformers on "
-        "MovieLens-1M: data, training, tuning, comparison, recommendations.",
-    )
+    parser = argparse.ArgumentParser(prog="movielens-rec", description="Matrix factorisation versus sequence transformers on MovieLens-1M: data, training, tuning, comparison, recommendations.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    jobs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    data = jobs.add_parser(
-        "data",
-        help="make sure MovieLens-1M is available, then print its summary",
-        description="Find or download MovieLens-1M (md5-checked, cached), then print its statistics "
-        "and the sizes of the default leave-last-out split.",
-    )
-    data.add_argument(
-        "--data-dir",
-        metavar="PATH",
-        help="extracted ml-1m folder or ml-1m.zip "
-        "(default: $MOVIELENS_REC_DATA, else download once into the cache)",
-    )
-    data.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: $MOVIELENS_REC_CACHE or ~/.cache/movielens_rec)",
-    )
-    data.add_argument(
-        "--skip-checksum",
-        action="store_true",
-        help="accept an ml-1m.zip whose md5 is not the official archive's",
-    )
-    data.add_argument(
-        "--json", action="store_true", help="print one JSON object instead of text"
-    )
-    data.set_defaults(job=_run_data)
-
-    train = jobs.add_parser(
-        "train",
-        help="train one model on a split and print its validation metrics",
-        description="Train a model by name with its recipe, score it on the split's validation rows "
-        "(bootstrap 95% intervals) and save it with its encoders in a run folder.",
-    )
-    train.add_argument("--model", required=True, choices=MODEL_NAMES, help="which model")
-    train.add_argument(
-        "--split",
-        default="study",
-        choices=list(SPLITS),
-        help="study: the study's validation rows; default: ties broken by file order "
-        "(default: %(default)s)",
-    )
-    _shared(train, data, "--data-dir", "--cache-dir", "--skip-checksum")
-    train.add_argument(
-        "--out", metavar="DIR", help="run folder (default: runs/MODEL-SPLIT-TIME)"
-    )
-    train.add_argument(
-        "--epochs", type=int, help="override the recipe's number of epochs"
-    )
-    train.add_argument(
-        "--batch-size", type=int, help="override the recipe's global batch size"
-    )
-    train.add_argument(
-        "--seed",
-        type=int,
-        help="seed for initialisation, shuffling, dropout (default: 0)",
-    )
-    train.add_argument(
-        "--mixed-precision",
-        choices=["auto", "bf16", "no"],
-        help="bf16 autocast of matrix products; auto: bf16 where the device runs it "
-        "natively (default: auto)",
-    )
-    train.add_argument(
-        "--results",
-        metavar="CSV",
-        help="also record the result row, with provenance, in this results table",
-    )
-    train.add_argument("--json", action="store_true", help="print the result row as JSON")
-    train.add_argument(
-        "--cpu", action="store_true", help="train on the CPU even when a GPU is available"
-    )
-    train.add_argument(
-        "--num-processes",
-        type=int,
-        default=1,
-        metavar="N",
-        help="train data-parallel in N processes (one per GPU; on the CPU, N gloo "
-        "processes) through accelerate's launcher (default: 1)",
-    )
-    train.set_defaults(job=_run_train)
-
-    tune = jobs.add_parser(
-        "tune",
-        help="choose a model's settings on the inner split",
-        description="Train a model with each settings of its search space on the inner split (each "
-        "user's last training rating held out), pick with the one-standard-error rule, and write "
-        "search.csv and settings.json (for compare --settings).",
-    )
-    tune.add_argument(
-        "--model",
-        required=True,
-        choices=[*sorted(SEARCH_SPACES), "next-item", "mix"],
-        help="which model (mix: the weight of the predicted rating in recommend --by mix)",
-    )
-    _shared(
-        tune,
-        train,
-        "--split",
-        "--data-dir",
-        "--cache-dir",
-        "--skip-checksum",
-        "--mixed-precision",
-        "--cpu",
-        "--num-processes",
-    )
-    tune.add_argument(
-        "--out", metavar="DIR", help="search folder (default: runs/tune-MODEL-TIME)"
-    )
-    tune.set_defaults(job=_run_tune)
-
-    comp = jobs.add_parser(
-        "compare",
-        help="train and compare every model on one split (the main job)",
-        description="Train the baselines, the MFs, the study's three BST variants, the fair BST, the "
-        "sequence model and the blends on one split, score them with bootstrap intervals and paired "
-        "tests, rank each user's held-out movie (popularity, the next-movie model and its mix, the rating "
-        "models), and write a comparison folder.",
-    )
-    _shared(
-        comp,
-        train,
-        "--split",
-        "--data-dir",
-        "--cache-dir",
-        "--skip-checksum",
-        "--mixed-precision",
-        "--cpu",
-        "--num-processes",
-        "--epochs",
-        "--batch-size",
-    )
-    comp.add_argument(
-        "--models",
-        nargs="+",
-        choices=MODEL_NAMES,
-        metavar="MODEL",
-        help=f"models to run (default: all: {' '.join(MODEL_NAMES)})",
-    )
-    comp.add_argument(
-        "--seeds",
-        nargs="+",
-        type=int,
-        default=[0],
-        help="one run per seed; several give mean and sd (default: 0)",
-    )
-    comp.add_argument(
-        "--settings", metavar="JSON", help="tuned models' settings, as `tune` writes them"
-    )
-    comp.add_argument(
-        "--out", metavar="DIR", help="comparison folder (default: runs/compare-TIME)"
-    )
-    comp.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish an interrupted comparison in --out; finished models and their rankings, even a ranking cut short, are kept",
-    )
-    comp.add_argument(
-        "--rank",
-        nargs="+",
-        choices=MODEL_NAMES,
-        metavar="MODEL",
-        help="rating models to rank users' next movies by (default: all but the study's BSTs, which take over an "
-        "hour each on a CPU)",
-    )
-    comp.add_argument(
-        "--quick",
-        action="store_true",
-        help="a first run: 300 users, one epoch per model, batches of 1,024",
-    )
-    comp.set_defaults(job=_run_compare)
-
-    rec = jobs.add_parser(
-        "recommend",
-        help="the best unseen movies for a user, from a trained model",
-        description="Rank the movies a user has not rated by how likely they are to watch each next, or by predicted rating.",
-    )
-    rec.add_argument(
-        "--run",
-        dest="run_dir",
-        required=True,
-        metavar="DIR",
-        help="a comparison folder (uses its best model) or a train run folder",
-    )
-    rec.add_argument("--user", required=True, type=int, help="MovieLens user id")
-    rec.add_argument(
-        "-k", type=int, default=10, help="how many movies (default: %(default)s)"
-    )
-    rec.add_argument(
-        "--model",
-        choices=MODEL_NAMES,
-        help="which model of a comparison folder (default: best RMSE)",
-    )
-    rec.add_argument(
-        "--by",
-        choices=tuple(RANKED_BY),
-        help="rank by the chance of being watched next (default, where the folder has a next-movie model), "
-        "by predicted rating, or by a mix of both",
-    )
-    rec.add_argument(
-        "--mix-weight",
-        type=float,
-        default=MIX["weight"],
-        metavar="W",
-        help="with --by mix: stars' weight against the log-chance of being next (default: %(default)s, chosen on the inner split)",
-    )
-    _shared(rec, train, "--data-dir", "--cache-dir", "--skip-checksum", "--json")
-    rec.add_argument(
-        "--any-data",
-        action="store_true",
-        help="allow data other than the model was trained on",
-    )
-    rec.set_defaults(job=_run_recommend)
+    jobs, parents = parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), _parents()
+    for add in (_data_command, _train_command, _tune_command, _compare_command, _recommend_command):
+        add(jobs, parents)
     return parser
 
 # %% ../nbs/5_appendix/94_cli.ipynb #177493c1
@@ -480,8 +300,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.job(args)
-    except (DataError, FileExistsError, KeyError, ValueError) as e:
-        # KeyError's str() adds quotes
-        message = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"movielens-rec: error: {message}", file=sys.stderr)
+    except (DataError, FileExistsError) as e:  # what the user can act on; anything else is a bug, with its traceback
+        print(f"movielens-rec: error: {e}", file=sys.stderr)
         return 2

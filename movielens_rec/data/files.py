@@ -43,7 +43,7 @@ def write_atomic(path, data: bytes | str, encoding: str = "utf-8") -> Path:
 
 # %% ../../nbs/5_appendix/90_files.ipynb #207aa759
 class DataError(ValueError):
-    "A MovieLens file or archive that cannot be used as it is; the message says which and why."
+    "A problem the user can act on (a file, archive, folder or request that cannot be used as it is); the message says which and why."
 
 
 class ChecksumError(DataError):

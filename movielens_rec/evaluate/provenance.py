@@ -105,6 +105,9 @@ RESULT_COLUMNS = [
     "mse_ci_high",
     "rmse_ci_low",
     "rmse_ci_high",
+    "mae_se",
+    "mse_se",
+    "rmse_se",
     "n",
     "epochs",
     "best_epoch",
@@ -141,7 +144,8 @@ def record_result(path, row: dict) -> pd.DataFrame:
 def read_results(path) -> pd.DataFrame:
     "A results table written by `record_result` or `compare`."
     table = pd.read_csv(path)
-    if missing := [c for c in RESULT_COLUMNS if c not in table.columns]:
+    # standard errors came later: older tables hold the rest
+    if missing := [c for c in RESULT_COLUMNS if c not in table.columns and not c.endswith("_se")]:
         raise ValueError(
             f"{path} lacks the columns {missing}: is it a movielens-rec results table?"
         )

@@ -9,6 +9,8 @@ __all__ = ['target_ranks', 'hits', 'gains', 'ranking_metrics', 'paired_ranking',
 import numpy as np
 import torch
 
+from .rating import interval, paired_summary
+
 # %% ../../nbs/1_data/04a_ranking_metrics.ipynb #a786aa2d
 def target_ranks(scores: torch.Tensor, seen: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     "Rank from 0 of each row's `targets` column among the columns not `seen`; a tie with another candidate counts against it."
@@ -39,14 +41,12 @@ def _bootstrap_means(values: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
 
 
 def ranking_metrics(ranks, k: int = 10, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
-    "`hr@k` and `ndcg@k` of the target ranks, each with a percentile bootstrap interval over users."
+    "`hr@k` and `ndcg@k` of the target ranks, each with its bootstrap `interval` over users."
     values = np.column_stack([hits(ranks, k), gains(ranks, k)])
     replicates = _bootstrap_means(values, n_boot, seed)
-    tails = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     row = {"n": len(values)}
     for column, name in enumerate((f"hr@{k}", f"ndcg@{k}")):
-        low, high = np.percentile(replicates[:, column], tails)
-        row |= {name: float(values[:, column].mean()), f"{name}_ci_low": float(low), f"{name}_ci_high": float(high)}
+        row |= interval(name, values[:, column].mean(), replicates[:, column], level)
     return row
 
 
@@ -57,10 +57,8 @@ def paired_ranking(ranks_a, ranks_b, metric: str = "ndcg", k: int = 10, n_boot: 
     per_user = hits if metric == "hr" else gains
     values = np.column_stack([per_user(ranks_a, k), per_user(ranks_b, k)])
     diffs = _bootstrap_means(values[:, :1] - values[:, 1:], n_boot, seed)[:, 0]
-    low, high = np.percentile(diffs, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
     a, b = values.mean(0)
-    p_value = min(1.0, 2 * min(np.mean(diffs <= 0), np.mean(diffs >= 0)))
-    return {"metric": f"{metric}@{k}", "a": a, "b": b, "diff": a - b, "ci_low": float(low), "ci_high": float(high), "p_value": float(p_value)}
+    return paired_summary(f"{metric}@{k}", a, b, diffs, level)
 
 # %% ../../nbs/1_data/04a_ranking_metrics.ipynb #bda51016
 def top_k(scores: torch.Tensor, seen: torch.Tensor, k: int = 10) -> torch.Tensor:

@@ -7,7 +7,10 @@ __all__ = ['USER_FEATURES', 'BST_VARIANTS', 'BST']
 
 # %% ../../nbs/2_reproduction/08_bst.ipynb #5ffb84e3
 import torch
+from fastcore.basics import patch
 from torch import nn
+
+from ..data.windows import latest_context, make_sequences, profile_codes
 
 # %% ../../nbs/2_reproduction/08_bst.ipynb #368e362e
 USER_FEATURES = {
@@ -122,3 +125,29 @@ BST_VARIANTS = {
     "bst-ratings": {"with_ratings": True},
     "bst-features": {"with_ratings": True, "with_features": True},
 }
+
+# %% ../../nbs/2_reproduction/08_bst.ipynb #2b33b146
+BST.rates = True
+
+
+@patch
+def context(self: BST, ratings, order, profiles, users, movies) -> dict:
+    "Each user's latest window of `ratings` in time `order`, shifted to end with a free place, and their profile codes."
+    windows = make_sequences(ratings, movies, order, self.config["length"])
+    return latest_context(windows, users, profile_codes(profiles, users))
+
+
+@patch
+def rate(self: BST, users, movies, context: dict) -> torch.Tensor:
+    "Ratings of the movie codes `movies` by the user codes `users`, each as the movie after the user's latest window."
+    history = {key: torch.as_tensor(values, device=users.device).long() for key, values in context.items()}
+    windows = torch.cat([history["history_movies"][users], movies[:, None]], 1)
+    return self(users, windows, history["history_ratings"][users], history["features"][users])
+
+
+@patch
+def score_movies(self: BST, users, context: dict, users_per_pass: int = 8) -> torch.Tensor:
+    "(users, movies): each user code's rating of every movie code, one window per movie, `users_per_pass` users at a time."
+    candidates = torch.arange(self.config["n_movies"], device=users.device)
+    one_pass = lambda part: self.rate(part.repeat_interleave(len(candidates)), candidates.repeat(len(part)), context)
+    return torch.cat([one_pass(part).view(len(part), -1) for part in users.split(users_per_pass)])

@@ -7,6 +7,7 @@ __all__ = ['FairBST']
 
 # %% ../../nbs/3_fair/12_bst_fair.ipynb #134f1ef7
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .bst import BST
@@ -51,3 +52,13 @@ class FairBST(nn.Module):
             + self.movie_bias(movies[:, -1]).squeeze(-1)
             + self.bst(users, movies, ratings, features)
         )
+
+# %% ../../nbs/3_fair/12_bst_fair.ipynb #0827bddd
+FairBST.rates = True
+FairBST.rate, FairBST.score_movies = BST.rate, BST.score_movies
+
+
+@patch
+def context(self: FairBST, ratings, order, profiles, users, movies) -> dict:
+    "The context of the study's BST inside it: each user's latest window and profile."
+    return self.bst.context(ratings, order, profiles, users, movies)

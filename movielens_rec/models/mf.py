@@ -7,6 +7,7 @@ __all__ = ['MfDotBias', 'BiasedMF']
 
 # %% ../../nbs/2_reproduction/06_mf.ipynb #c820d8e3
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 # %% ../../nbs/2_reproduction/06_mf.ipynb #52f12e23
@@ -95,3 +96,26 @@ class BiasedMF(nn.Module):
             + self.movie_bias(movies).square().squeeze(-1)
         )
         return self.reg * squares.mean()
+
+# %% ../../nbs/2_reproduction/06_mf.ipynb #c5d4211c
+MfDotBias.rates = BiasedMF.rates = True
+
+
+@patch
+def context(self: MfDotBias | BiasedMF, ratings, order, profiles, users, movies) -> None:
+    "A pair model reads nothing of a user's history."
+    return None
+
+
+@patch
+def rate(self: MfDotBias | BiasedMF, users, movies, context=None) -> torch.Tensor:
+    "Ratings of the movie codes `movies` by the user codes `users`."
+    return self(users, movies)
+
+
+@patch
+def score_movies(self: MfDotBias | BiasedMF, users, context=None) -> torch.Tensor:
+    "(users, movies): each of the user codes `users`' rating of every movie code."
+    n_movies = self.movie_factors.num_embeddings
+    grid = users[:, None].expand(-1, n_movies)
+    return self(grid, torch.arange(n_movies, device=users.device).expand_as(grid))

@@ -6,9 +6,12 @@
 __all__ = ['NextItemTransformer']
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #a3082e4f
+import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 
+from ..data.histories import latest_histories
 from .seq import causal_window_mask
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #e2a385a7
@@ -71,3 +74,25 @@ class NextItemTransformer(nn.Module):
     def forward(self, users, movies, prev_movies, prev_ratings):
         "States (batch, positions, d_model) for `scores`; `movies`, the answers, are not read."
         return self.states(prev_movies, prev_ratings)
+
+# %% ../../nbs/4_next_movie/15_next_movie.ipynb #e5f28c0e
+NextItemTransformer.rates = False
+
+
+@patch
+def context(self: NextItemTransformer, ratings, order, profiles, users, movies) -> dict:
+    "Each user's latest `length` ratings of `ratings`, in time `order`."
+    return latest_histories(ratings, users, movies, order, self.config["length"] + 1)
+
+
+@patch
+def score_movies(self: NextItemTransformer, users, context: dict) -> torch.Tensor:
+    "(users, movies): every movie code's score as the next movie each of the user codes `users` rates, after their context."
+    codes = users.cpu().numpy()
+    count = context["last_count"][codes]
+    full = (count == self.config["length"])[:, None]
+    # a history shorter than a chunk starts with an empty position
+    shift = lambda a: np.where(full, a, np.pad(a, ((0, 0), (1, 0)))[:, :-1])
+    prev_movies, prev_ratings = (shift(context[key][codes]) for key in ("last_movies", "last_ratings"))
+    position = np.minimum(count, self.config["length"] - 1)
+    return self.next_scores(*(torch.as_tensor(a, device=users.device) for a in (prev_movies, prev_ratings, position)))

@@ -6,11 +6,13 @@
 __all__ = ['causal_window_mask', 'SeqTransformer', 'seq_from_mf']
 
 # %% ../../nbs/3_fair/11_seq.ipynb #c052805d
+import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 
+from ..data.histories import candidate_chunks, latest_histories
 from .mf import BiasedMF
 
 # %% ../../nbs/3_fair/11_seq.ipynb #a1c3afa9
@@ -176,3 +178,34 @@ def candidate_scores(self: SeqTransformer, users, movies, prev_movies, prev_rati
         x = _candidate_layer(layer, history, x, visible)
         history = layer(history, src_mask=self.mask[:n, :n])
     return self._rating(self.norm(x), users, candidates[None].expand(len(users), -1))
+
+# %% ../../nbs/3_fair/11_seq.ipynb #ece5c8cd
+SeqTransformer.rates = True
+
+
+@patch
+def context(self: SeqTransformer, ratings, order, profiles, users, movies) -> dict:
+    "Each user's latest `length - 1` ratings of `ratings`, in time `order`."
+    return latest_histories(ratings, users, movies, order, self.config["length"])
+
+
+@patch
+def rate(self: SeqTransformer, users, movies, context: dict) -> torch.Tensor:
+    "Ratings of the movie codes `movies` by the user codes `users`, each at the position after the user's latest ratings."
+    *chunks, position = (
+        torch.as_tensor(a, device=users.device) for a in candidate_chunks(context, users.cpu().numpy(), movies.cpu().numpy())
+    )
+    return self(users, *chunks)[torch.arange(len(users)), position]
+
+
+@patch
+def score_movies(self: SeqTransformer, users, context: dict, users_per_pass: int = 8) -> torch.Tensor:
+    "(users, movies): each user code's rating of every movie code after their latest ratings, `users_per_pass` users at a time."
+    candidates = torch.arange(self.config["n_movies"], device=users.device)
+
+    def one_pass(part):
+        empty = np.zeros(len(part), np.int64)
+        chunks = (torch.as_tensor(a, device=users.device) for a in candidate_chunks(context, part.cpu().numpy(), empty))
+        return self.candidate_scores(part, *chunks, candidates)
+
+    return torch.cat([one_pass(part) for part in users.split(users_per_pass)])
