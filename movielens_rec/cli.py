@@ -115,7 +115,7 @@ def _run_compare(args) -> int:
     settings = json.loads(Path(args.settings).read_text()) if args.settings else None
 
     def job():
-        options = {"rank": args.rank or (), "progress": not args.verbose} | _overrides(args)
+        options = {"rank": args.rank or (), "report": not args.verbose} | _overrides(args)
         table = compare(ml, out, models, args.seeds, args.split, args.resume, settings=settings, **options)
         if not PartialState().is_main_process:
             return

@@ -57,6 +57,7 @@ class Spec:
     parts: tuple = ()  # the models it is made from (a blend's, the mix's) or starts from (the sequence model's MF)
     task: str = "rating"  # what it is judged on: "rating" (validation ratings) or "next" (the held-out movie's rank)
     ranks: bool = True  # whether it ranks movies (a constant ranks nothing)
+    slow_ranking: bool = False  # ranking every user takes it hours on a CPU: a comparison ranks by it only when asked
     space: tuple = ()  # settings to search on the inner split
     search: dict = field(default_factory=dict)  # `TrainConfig` fields while searching
     cost: Callable = lambda settings, epochs: 0  # the work of settings trained `epochs`: the one-standard-error rule prefers less
@@ -102,6 +103,7 @@ MODELS = {
             "windows",
             train=lambda s: {"epochs": 10},
             clip=(0.5, 5.5),
+            slow_ranking=True,  # a pass of the study's transformer per candidate movie
         )
         for name, options in BST_VARIANTS.items()
     },

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['ML1M_URL', 'ML1M_MD5', 'extract_ml1m', 'get_movielens', 'tutorial_data_dir', 'read_ratings', 'read_movies',
-           'genre_matrix', 'read_users', 'MovieLens', 'load_movielens', 'summarize', 'format_summary', 'plot_summary']
+           'read_users', 'MovieLens', 'load_movielens', 'summarize', 'format_summary', 'plot_summary']
 
 # %% ../../nbs/1_data/01_movielens.ipynb #30dfaf86
 import codecs
@@ -310,16 +310,6 @@ def read_movies(path, encoding: str = ML1M_ENCODING) -> pd.DataFrame:
     )
     _check_values(frame, path, "genres", known, f"names from {'|'.join(GENRES)}")
     return frame
-
-
-def genre_matrix(movies: pd.DataFrame) -> pd.DataFrame:
-    "Multi-hot genres: one boolean column per genre, indexed by `movie_id`."
-    hot = (
-        movies.genres.str.get_dummies("|")
-        .reindex(columns=list(GENRES), fill_value=0)
-        .astype(bool)
-    )
-    return hot.set_axis(movies.movie_id.to_numpy()).rename_axis("movie_id")
 
 # %% ../../nbs/1_data/01_movielens.ipynb #c810909d
 def read_users(path, encoding: str = ML1M_ENCODING) -> pd.DataFrame:
