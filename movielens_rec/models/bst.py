@@ -11,6 +11,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from ..data.windows import latest_context, make_sequences, profile_codes
+from .mf import init_settings
 
 # %% ../../nbs/2_reproduction/08_bst.ipynb #368e362e
 USER_FEATURES = {
@@ -38,19 +39,7 @@ class BST(nn.Module):
         y_range: tuple | None = (0.5, 5.5),
     ):
         super().__init__()
-        self.config = {
-            "n_users": n_users,
-            "n_movies": n_movies,
-            "length": length,
-            "d_model": d_model,
-            "n_heads": n_heads,
-            "ff_dim": ff_dim,
-            "dropout": dropout,
-            "with_ratings": with_ratings,
-            "with_features": with_features,
-            "mlp": list(mlp),
-            "y_range": None if y_range is None else list(y_range),
-        }
+        self.config = init_settings()
         self.with_ratings, self.with_features, self.y_range = (
             with_ratings,
             with_features,

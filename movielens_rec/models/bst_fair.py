@@ -11,6 +11,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .bst import BST
+from .mf import init_settings
 
 # %% ../../nbs/3_fair/12_bst_fair.ipynb #7c41fee2
 class FairBST(nn.Module):
@@ -25,13 +26,7 @@ class FairBST(nn.Module):
         **bst_options,
     ):
         super().__init__()
-        self.config = {
-            "n_users": n_users,
-            "n_movies": n_movies,
-            "mean": mean,
-            "init_std": init_std,
-            **bst_options,
-        }
+        self.config = init_settings()
         self.bst = BST(n_users, n_movies, y_range=None, **bst_options)
         self.user_bias, self.movie_bias = nn.Embedding(n_users, 1), nn.Embedding(n_movies, 1)
         self.mean = mean

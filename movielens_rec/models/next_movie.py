@@ -13,6 +13,7 @@ from torch import nn
 
 from ..data.histories import latest_histories
 from .seq import causal_window_mask
+from .mf import init_settings
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #e2a385a7
 class NextItemTransformer(nn.Module):
@@ -29,15 +30,7 @@ class NextItemTransformer(nn.Module):
         dropout: float = 0.2,
     ):
         super().__init__()
-        self.config = {
-            "n_movies": n_movies,
-            "length": length,
-            "d_model": d_model,
-            "n_heads": n_heads,
-            "n_layers": n_layers,
-            "ff_dim": ff_dim,
-            "dropout": dropout,
-        }
+        self.config = init_settings()
         self.movie = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.rating = nn.Embedding(6, d_model, padding_idx=0)
         self.position = nn.Embedding(length, d_model)

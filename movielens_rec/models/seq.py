@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from ..data.histories import candidate_chunks, latest_histories
-from .mf import BiasedMF
+from .mf import BiasedMF, init_settings
 
 # %% ../../nbs/3_fair/11_seq.ipynb #a1c3afa9
 def causal_window_mask(length: int, window: int | None = None) -> torch.Tensor:
@@ -45,20 +45,7 @@ class SeqTransformer(nn.Module):
         mean: float = 3.5,
     ):
         super().__init__()
-        self.config = {
-            "n_users": n_users,
-            "n_movies": n_movies,
-            "length": length,
-            "window": window,
-            "d_model": d_model,
-            "n_heads": n_heads,
-            "n_layers": n_layers,
-            "ff_dim": ff_dim,
-            "dropout": dropout,
-            "n_factors": n_factors,
-            "reg": reg,
-            "mean": mean,
-        }
+        self.config = init_settings()
         # what the position asks about (its movie) and what the user did just before (movie and rating)
         self.query = nn.Embedding(n_movies, d_model, padding_idx=0)
         self.previous = nn.Embedding(n_movies, d_model, padding_idx=0)
