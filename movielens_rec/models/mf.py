@@ -99,20 +99,24 @@ MfDotBias.rates = BiasedMF.rates = True
 
 
 @patch
-def context(self: MfDotBias | BiasedMF, ratings, order, profiles, users, movies) -> None:
+def context(self: MfDotBias, ratings, order, profiles, users, movies) -> None:
     "A pair model reads nothing of a user's history."
     return None
 
 
 @patch
-def rate(self: MfDotBias | BiasedMF, users, movies, context=None) -> torch.Tensor:
+def rate(self: MfDotBias, users, movies, context=None) -> torch.Tensor:
     "Ratings of the movie codes `movies` by the user codes `users`."
     return self(users, movies)
 
 
 @patch
-def score_movies(self: MfDotBias | BiasedMF, users, context=None) -> torch.Tensor:
+def score_movies(self: MfDotBias, users, context=None) -> torch.Tensor:
     "(users, movies): each of the user codes `users`' rating of every movie code."
     n_movies = self.movie_factors.num_embeddings
     grid = users[:, None].expand(-1, n_movies)
     return self(grid, torch.arange(n_movies, device=users.device).expand_as(grid))
+
+
+# the fair MF answers the same way
+BiasedMF.context, BiasedMF.rate, BiasedMF.score_movies = MfDotBias.context, MfDotBias.rate, MfDotBias.score_movies
