@@ -23,13 +23,12 @@ from . import __version__
 from .data.movielens import MovieLens
 from .runner import MODELS, finished, fingerprint, run_model
 from .models.trained import TrainedModel
-from .models.bst import BST_VARIANTS
 from .data.files import DataError, atomic_path, write_atomic
 from .evaluate.rating import paired_bootstrap
 from .evaluate.ranking import paired_ranking
 from .train.settings import MIX
 from .evaluate.scorers import blend_scorer, held_out_model, held_out_rankings, mix, ranking_table
-from .evaluate.provenance import RESULT_COLUMNS, provenance, read_results
+from .evaluate.provenance import RESULT_COLUMNS, provenance
 from .study import ML1M_FINGERPRINT, STUDY_BEST, STUDY_CURVES
 
 # %% ../nbs/5_appendix/97_comparison.ipynb #1953da66

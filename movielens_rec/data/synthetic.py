@@ -123,18 +123,8 @@ def _synthetic_title(i: int, year: int) -> str:
     return f"{name} ({year})"
 
 # %% ../../nbs/5_appendix/91_format.ipynb #b16ae45d
-def make_synthetic_movielens(
-    dest,
-    n_users: int = 300,
-    n_movies: int = 200,
-    ratings_per_user=(20, 80),
-    rank: int = 4,
-    mood_sd: float = 0.6,
-    seed: int = 0,
-    watch_chain: bool = False,
-) -> Path:
-    "Write a small dataset in the exact ML-1M format to folder `dest`, with a planted low-rank and sequence signal."
-    rng = np.random.default_rng(seed)
+def _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain) -> tuple:
+    "(movie ids, the ratings.dat lines) of a synthetic dataset, drawn from `rng`."
     movie_ids = np.sort(
         rng.choice(np.arange(1, 3 * n_movies + 1), n_movies, replace=False)
     )
@@ -194,6 +184,12 @@ def make_synthetic_movielens(
     ratings = np.column_stack([user + 1, movie_ids[movie], stars, stamps])[order]
     buffer = io.BytesIO()
     np.savetxt(buffer, ratings, fmt="%d::%d::%d::%d")
+    return movie_ids, buffer.getvalue()
+
+
+def _synthetic_movies_and_users(rng, movie_ids, n_users) -> tuple:
+    "The movies.dat and users.dat text of a synthetic dataset, drawn from `rng`."
+    n_movies = len(movie_ids)
     years = rng.integers(1919, 2001, n_movies)
     genres = [
         "|".join(
@@ -217,8 +213,25 @@ def make_synthetic_movielens(
             rng.integers(0, 100_000, n_users),
         )
     )
+    return movies, users
+
+
+def make_synthetic_movielens(
+    dest,
+    n_users: int = 300,
+    n_movies: int = 200,
+    ratings_per_user=(20, 80),
+    rank: int = 4,
+    mood_sd: float = 0.6,
+    seed: int = 0,
+    watch_chain: bool = False,
+) -> Path:
+    "Write a small dataset in the exact ML-1M format to folder `dest`, with a planted low-rank and sequence signal."
+    rng = np.random.default_rng(seed)
+    movie_ids, ratings = _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain)
+    movies, users = _synthetic_movies_and_users(rng, movie_ids, n_users)
     dest = Path(dest)
-    write_atomic(dest / "ratings.dat", buffer.getvalue())
+    write_atomic(dest / "ratings.dat", ratings)
     write_atomic(dest / "movies.dat", movies, ML1M_ENCODING)
     write_atomic(dest / "users.dat", users, ML1M_ENCODING)
     return dest

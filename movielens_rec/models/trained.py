@@ -17,11 +17,6 @@ from torch import nn
 
 from ..data.encoding import IdEncoder
 from ..data.files import DataError, atomic_path, write_atomic
-from .bst import BST
-from .bst_fair import FairBST
-from .mf import BiasedMF, MfDotBias
-from .next_movie import NextItemTransformer
-from .seq import SeqTransformer
 
 # %% ../../nbs/3_fair/13a_trained.ipynb #2a85525b
 class TrainedModel:
