@@ -74,3 +74,36 @@ class RowPerSampleWindows(torch.utils.data.Dataset):
         row = self.frame.iloc[i]
         return (torch.tensor(row.user), torch.tensor(row.movies), torch.tensor(row.history), torch.tensor(row.features),
                 torch.tensor(row.rating, dtype=torch.float32))
+
+
+class PlainNextItem(torch.nn.Module):
+    "A next-movie transformer as it is usually written: `nn.TransformerEncoder` with a causal mask over padded chunks, scores at every position."
+    def __init__(self, n_movies, length=200, d_model=64, n_heads=2, n_layers=2, ff_dim=256, dropout=0.2):
+        super().__init__()
+        self.movie = torch.nn.Embedding(n_movies, d_model, padding_idx=0)
+        self.rating = torch.nn.Embedding(6, d_model, padding_idx=0)
+        self.position = torch.nn.Embedding(length, d_model)
+        layer = torch.nn.TransformerEncoderLayer(d_model, n_heads, ff_dim, dropout, activation="gelu", batch_first=True, norm_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm, self.dropout = torch.nn.LayerNorm(d_model), torch.nn.Dropout(dropout)
+        self.bias = torch.nn.Parameter(torch.zeros(n_movies))
+        self.register_buffer("mask", torch.nn.Transformer.generate_square_subsequent_mask(length))
+
+    def forward(self, prev_movies, prev_ratings):
+        x = self.dropout(self.movie(prev_movies) + self.rating(prev_ratings) + self.position.weight)
+        return self.norm(self.encoder(x, mask=self.mask, is_causal=True)) @ self.movie.weight.T + self.bias
+
+
+def _plain_next_item_steps(chunks, n_movies, batch_size, steps, lr=0.004):
+    "Rated positions per second over `steps` batches of padded chunks in random order: fp32, full cross-entropy at the rated positions."
+    model = PlainNextItem(n_movies)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    _, movies, prev_movies, prev_ratings = chunks.inputs
+    order, positions = torch.randperm(len(chunks)), 0
+    start = time.perf_counter()
+    for batch in order.split(batch_size)[:steps]:
+        scores, rated = model(prev_movies[batch], prev_ratings[batch].long()), chunks.ratings[batch] > 0
+        loss = torch.nn.functional.cross_entropy(scores[rated], movies[batch][rated])
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        positions += int(rated.sum())
+    return positions / (time.perf_counter() - start)

@@ -18,12 +18,14 @@ import pandas as pd
 from accelerate import PartialState
 
 from . import __version__
-from .compare import compare, recommend, sample_users
+from .compare import compare, sample_users
 from .data.files import DataError, write_atomic
-from .data.movielens import ML1M_MD5, format_summary, get_movielens, load_movielens, summarize
+from .data.movielens import ML1M_MD5, MovieLens, format_summary, get_movielens, load_movielens, summarize
 from .data.split import SPLITS, leave_last_out
 from .evaluate.provenance import provenance, record_result
 from .models.trained import TrainedModel
+from .recommend import recommend
+from .serve import make_server
 from .runner import MODELS, fingerprint, run_model, tune
 from .train.settings import MIX
 from .train.trainer import launch
@@ -168,37 +170,42 @@ def _best_run(folder: Path, model: str | None) -> Path:
 RANKED_BY = {"next": "the next movie", "rating": "predicted rating", "mix": "the mix of both"}
 
 
+def _user_data(args, saved: Path) -> MovieLens:
+    "The data a recommendation for a MovieLens user reads: the model's own (the users a quick run was made from)."
+    ml = _load(args)
+    run_info = json.loads((saved.parent / "run.json").read_text()) if (saved.parent / "run.json").is_file() else {}
+    if run_info.get("sample"):
+        ml = sample_users(ml, **run_info["sample"])
+    if run_info and run_info["data"] != fingerprint(ml.ratings) and not args.any_data:
+        raise DataError(f"{saved.parent} was trained on other data than {ml.path}; pass the same --data-dir (or --any-data).")
+    return ml
+
+
 def _run_recommend(args) -> int:
     folder = Path(args.run_dir)
     saved = _best_run(folder, args.model)
-    ml = _load(args)
-    run_info = (
-        json.loads((saved.parent / "run.json").read_text())
-        if (saved.parent / "run.json").is_file()
-        else {}
-    )
-    if run_info.get("sample"):
-        ml = sample_users(ml, **run_info["sample"])  # the users a quick run was made from
-    if run_info and run_info["data"] != fingerprint(ml.ratings) and not args.any_data:
-        raise DataError(
-            f"{saved.parent} was trained on other data than {ml.path}; "
-            "pass the same --data-dir (or --any-data)."
-        )
+    model = TrainedModel.load(saved)
     next_dir = folder / "runs" / "next-item-seed0" / "model"
-    by = args.by or ("next" if next_dir.is_dir() else "rating")
-    if by != "rating" and not next_dir.is_dir():
-        raise DataError(
-            f"{folder} has no next-movie model (runs/next-item-seed0): use --by rating, or a comparison folder."
-        )
-    next_model = TrainedModel.load(next_dir) if by != "rating" else None
-    picks = recommend(TrainedModel.load(saved), ml, args.user, args.k, by, next_model, args.mix_weight)
+    next_model = model  # a run of the next-movie model itself
+    if model.rates:
+        next_model = TrainedModel.load(next_dir) if next_dir.is_dir() else None
+    by = args.by or ("next" if next_model is not None else "rating")
+    if by != "rating" and next_model is None:
+        raise DataError(f"{folder} has no next-movie model (runs/next-item-seed0): use --by rating, or a comparison folder.")
+    if by != "next" and not model.rates:
+        raise DataError(f"{saved.parent} holds the next-movie model, which rates nothing: use --by next, or a comparison folder.")
+    history = args.history or args.seen
+    if history is not None and by == "next":
+        model = None  # a new person's rating model is read only to rank: it places them by folding in their ratings
+    options = {"k": args.k, "by": by, "next_model": next_model if by != "rating" else None, "mix_weight": args.mix_weight}
+    if history is None:
+        picks, whom = recommend(model, _user_data(args, saved), args.user, **options), f"user {args.user}"
+    else:
+        picks, whom = recommend(model, history=history, **options), "this history"
     if args.json:
         print(picks.to_json(orient="records"))
     else:
-        print(
-            f"top {args.k} for user {args.user}, by {RANKED_BY[by]} "
-            f"({saved.parent.name}):\n{picks.to_string(index=False)}"
-        )
+        print(f"top {args.k} for {whom}, by {RANKED_BY[by]} ({saved.parent.name}):\n{picks.to_string(index=False)}")
     return 0
 
 # %% ../nbs/5_appendix/94_cli.ipynb #350442f2
@@ -272,10 +279,14 @@ def _compare_command(jobs, parents: dict):
 
 
 def _recommend_command(jobs, parents: dict):
-    rec = jobs.add_parser("recommend", parents=[parents["data"], parents["json"]], help="the best unseen movies for a user, from a trained model",
-                          description="Rank the movies a user has not rated by how likely they are to watch each next, or by predicted rating.")
+    rec = jobs.add_parser("recommend", parents=[parents["data"], parents["json"]], help="the best unseen movies for a user or for your own history, from a trained model",
+                          description="Rank the movies a MovieLens user, or a person with the history given, has not rated: by how likely they are to watch each next, by predicted rating, or by a mix. "
+                          "A rating model places a new person by a least-squares fold-in of their ratings into its MF factors; the next-movie model reads the history as it is.")
     rec.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a comparison folder (uses its best model) or a train run folder")
-    rec.add_argument("--user", required=True, type=int, help="MovieLens user id")
+    whom = rec.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--user", type=int, help="MovieLens user id")
+    whom.add_argument("--history", metavar="FILE.csv", help="your history: a CSV with a title column, a rating column (1-5) and optionally a timestamp column, in the order watched")
+    whom.add_argument("--seen", action="append", metavar="TITLE", help="a movie you have seen and liked (repeat it, in the order watched); found as typed: 'the matrix' finds 'Matrix, The (1999)'")
     rec.add_argument("-k", type=_positive, default=10, help="how many movies (default: %(default)s)")
     raters = [name for name, spec in MODELS.items() if spec.task == "rating"]
     rec.add_argument("--model", choices=raters, help="which rating model of a comparison folder (default: best RMSE)")
@@ -285,12 +296,33 @@ def _recommend_command(jobs, parents: dict):
     rec.set_defaults(job=_run_recommend)
 
 
+def _run_serve(args) -> int:
+    server = make_server(args.run_dir, args.host, args.port)
+    print(f"What to watch next: open http://{args.host}:{server.server_address[1]}/ (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _serve_command(jobs, parents: dict):
+    serve = jobs.add_parser("serve", help="a web page: type the films you have seen, get the next ten with their reasons",
+                            description="Serve a page where anyone types the films they have seen, rates them and gets what to watch next, from a trained run.")
+    serve.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a comparison folder, or the folder of `train --model next-item`")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default: %(default)s; 0: any free one)")
+    serve.set_defaults(job=_run_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     "The `movielens-rec` argument parser, one sub-command per job."
     parser = argparse.ArgumentParser(prog="movielens-rec", description="Matrix factorisation versus sequence transformers on MovieLens-1M: data, training, tuning, comparison, recommendations.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     jobs, parents = parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), _parents()
-    for add in (_data_command, _train_command, _tune_command, _compare_command, _recommend_command):
+    for add in (_data_command, _train_command, _tune_command, _compare_command, _recommend_command, _serve_command):
         add(jobs, parents)
     return parser
 

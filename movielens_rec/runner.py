@@ -30,7 +30,7 @@ from .data.windows import make_sequences, profile_codes, sequence_dataset, split
 from .evaluate.provenance import count_parameters, provenance
 from .evaluate.ranking import popularity_profile, ranking_metrics
 from .evaluate.rating import evaluate, rmse
-from .evaluate.scorers import held_out_model, held_out_rankings, mix_scorer, movie_counts
+from .evaluate.scorers import held_out_model, held_out_rankings, mix_scorer, movie_counts, seen_matrix
 from .models.baselines import BiasBaseline, ConstantBaseline
 from .models.bst import BST, BST_VARIANTS
 from .models.bst_fair import FairBST
@@ -41,7 +41,7 @@ from .models.seq import seq_from_mf
 from .models.trained import TrainedModel
 from .train.search import inner_data, inner_search
 from .train.settings import BST_FAIR, MF_FAIR, MIX, NEXT_ITEM, SEQ_FAIR
-from .train.trainer import TrainConfig, fit, predict
+from .train.trainer import RankingMetricsCallback, TrainConfig, fit, predict
 
 # %% ../nbs/3_fair/14_models.ipynb #419e4684
 @dataclass(frozen=True)
@@ -139,14 +139,26 @@ MODELS = {
     # the fair MF plus its users' recent drift, and plus the sequence model's correction too: weights on the inner split
     "mf-drift": Spec(None, "blend", parts=("mf-fair",)),
     "seq-blend": Spec(None, "blend", parts=("mf-fair", "seq-transformer")),
+    # a search run stops when its inner NDCG@10 has not risen for ten epochs, and is judged at its best epoch
     "next-item": Spec(
-        lambda users, movies, mean, s: NextItemTransformer(movies.n_codes, **_sizes(s, "length", *_TRANSFORMER)),
+        lambda users, movies, mean, s: NextItemTransformer(movies.n_codes, **_sizes(s, "length", *_TRANSFORMER, "ratings")),
         "histories",
         settings=NEXT_ITEM,
-        train=lambda s: _schedule(s, eval_batch_size=256, weight_decay=0.0, keep="last", task="next-item"),
+        train=lambda s: _schedule(s, eval_batch_size=256, weight_decay=0.0, keep="last", task="next-item", bucket=True),
         task="next",
-        space=tuple({"epochs": epochs} for epochs in (3, 6, 10)),
-        cost=lambda s, epochs: epochs,
+        space=tuple(
+            {"epochs": 40} | change
+            for change in (
+                {"ratings": True},
+                {"ratings": False},
+                {"dropout": 0.1},
+                {"d_model": 128, "ff_dim": 512},
+                {"n_layers": 3},
+                {"length": 100, "stride": 100},
+            )
+        ),
+        search={"keep": "best", "patience": 10, "threshold": 0.0},  # the one-cycle schedule anneals in its last third
+        cost=lambda s, epochs: epochs * s["d_model"] * s["n_layers"],
     ),
     # the next-movie model's log-chance plus `weight` times a rating model's predicted rating
     "mix": Spec(
@@ -221,6 +233,7 @@ class Recipe:
     train_data: torch.utils.data.Dataset
     valid_data: torch.utils.data.Dataset
     rows: np.ndarray  # the validation rows, in the order of the predictions
+    callbacks: tuple = ()  # what else watches the training: the ranking metrics of a model of the next movie
 
 
 def recipe(name: str, ml: MovieLens, split: str = "study", settings: dict | None = None, bases=(), **overrides) -> Recipe:
@@ -232,14 +245,15 @@ def recipe(name: str, ml: MovieLens, split: str = "study", settings: dict | None
     *data, rows = LAYOUTS[spec.layout](ml, split, train, valid, users, movies, chosen)
     config = dataclasses.replace(TrainConfig(**spec.train(chosen)), **overrides)
     make = lambda: spec.make(users, movies, float(train.rating.mean()), chosen, *bases)
-    return Recipe(make, config, *data, rows)
+    callbacks = (RankingMetricsCallback(seen_matrix(train, users, movies)),) if spec.task == "next" else ()
+    return Recipe(make, config, *data, rows, callbacks)
 
 
 def _fit_network(name: str, spec: Spec, ml: MovieLens, run_dir: Path, split: str, settings: dict, overrides: dict, parts: Path) -> Fitted:
     "A network trained by its recipe on its layout of the data, after the parts it starts from."
     bases = [trained_part(part, ml, parts, split, overrides).model for part in spec.parts]
     made = recipe(name, ml, split, settings, bases, **overrides)
-    result = fit(made.make, made.train_data, made.valid_data, made.config, run_dir)
+    result = fit(made.make, made.train_data, made.valid_data, made.config, run_dir, made.callbacks)
     users, movies = fit_encoders(ml)
     order = chronological_order(ml.ratings, SPLITS[split])
     saved = TrainedModel(result.model, users, movies, spec.clip, result.model.context(ml.ratings, order, ml.users, users, movies))

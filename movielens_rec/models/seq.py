@@ -186,7 +186,7 @@ def rate(self: SeqTransformer, users, movies, context: dict) -> torch.Tensor:
 
 
 @patch
-def score_movies(self: SeqTransformer, users, context: dict, users_per_pass: int = 8) -> torch.Tensor:
+def score_movies(self: SeqTransformer, users, context: dict, users_per_pass: int = 32) -> torch.Tensor:
     "(users, movies): each user code's rating of every movie code after their latest ratings, `users_per_pass` users at a time."
     candidates = torch.arange(self.config["n_movies"], device=users.device)
 

@@ -7,10 +7,13 @@ __all__ = ['inner_data', 'select_config', 'setting', 'inner_search']
 
 # %% ../../nbs/3_fair/09_mf_fair.ipynb #1ff86f8c
 import dataclasses
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ..data.files import DataError
 from ..data.movielens import MovieLens
 from ..data.split import split_ratings
 
@@ -32,27 +35,39 @@ def select_config(
 
 # %% ../../nbs/3_fair/09_mf_fair.ipynb #773323b4
 def setting(value):
-    "A table's cell as the setting it was: None for a missing value, whole numbers as int."
+    "A table's cell as the setting it was: None for a missing value, a flag as bool, whole numbers as int."
     if value is None or pd.isna(value):
         return None
-    if isinstance(value, str):
-        return value
+    if isinstance(value, (str, bool, np.bool_)):
+        return value if isinstance(value, str) else bool(value)
     return int(value) if float(value).is_integer() else float(value)
+
+
+def _finished_row(folder: Path, settings: dict) -> dict | None:
+    "The metrics of a run of `settings` that finished in `folder` before (a search resumes where it stopped), else None."
+    if not (folder / "metrics.json").is_file():
+        return None
+    recorded = json.loads((folder / "run.json").read_text())["settings"]
+    if recorded != settings:
+        raise DataError(f"{folder} holds a run of {recorded}, not {settings}: search into a new folder.")
+    return json.loads((folder / "metrics.json").read_text())
 
 
 def inner_search(
     run, space, ml: MovieLens, out, split: str = "study", metrics=("mae", "rmse"), greater_is_better: bool = False,
     cost=lambda settings, epochs: 0, **overrides,
 ) -> tuple[pd.DataFrame, dict]:
-    "Each settings of `space` trained by `run(data, folder, split, n_boot=, settings=, **overrides)` on the inner split of `ml` and judged there by `metrics[-1]`: the table (with that metric's standard error `se` and each row's `cost`), and the settings the one-standard-error rule chooses."
+    "Each settings of `space` trained by `run(data, folder, split, n_boot=, settings=, **overrides)` on the inner split of `ml` and judged there by `metrics[-1]`: the table (with that metric's standard error `se`, the epochs run and the best, and each row's `cost`; runs finished in `out` before are read back), and the settings the one-standard-error rule chooses."
     inner, rows = inner_data(ml, split), []
     for i, settings in enumerate(space):
-        row = run(inner, Path(out) / f"{i:02d}", split, n_boot=500, settings=settings, **overrides)
+        row = _finished_row(Path(out) / f"{i:02d}", settings) or run(
+            inner, Path(out) / f"{i:02d}", split, n_boot=500, settings=settings, **overrides
+        )
         rows.append(
             settings
             | {f"inner_{m}": row[m] for m in metrics}
-            | {"se": row[f"{metrics[-1]}_se"], "epochs_run": row["epochs"], "seconds": row["train_seconds"]}
-            | {"cost": cost(settings, row["epochs"])}
+            | {"se": row[f"{metrics[-1]}_se"], "epochs_run": row["epochs"], "best_epoch": row["best_epoch"]}
+            | {"seconds": row["train_seconds"], "cost": cost(settings, row["epochs"])}
         )
     table, metric = pd.DataFrame(rows), f"inner_{metrics[-1]}"
     best = table[metric].idxmax() if greater_is_better else table[metric].idxmin()
