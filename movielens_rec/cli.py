@@ -27,6 +27,7 @@ from .models.trained import TrainedModel
 from .recommend import recommend
 from .serve import make_server
 from .runner import MODELS, fingerprint, run_model, tune
+from .train.search import search_records
 from .train.settings import MIX
 from .train.trainer import launch
 
@@ -140,6 +141,8 @@ def _run_tune(args) -> int:
         if not PartialState().is_main_process:
             return
         write_atomic(out / "search.csv", table.to_csv(index=False))
+        for name, records in search_records(out / "runs", len(table)).items():
+            write_atomic(out / f"{name}.csv", records.to_csv(index=False))
         write_atomic(out / "settings.json", json.dumps({args.model: chosen}, indent=1))
         used = "recommend --mix-weight" if args.model == "mix" else "compare --settings"
         print(f"{args.model} on the inner split of {args.split}:\n{table.round(4).to_string(index=False)}\n"

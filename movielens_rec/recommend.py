@@ -10,6 +10,7 @@ import difflib
 import re
 import unicodedata
 import warnings
+import weakref
 from copy import copy as shallow_copy
 
 import numpy as np
@@ -198,16 +199,21 @@ def _user_seen(saved: TrainedModel, ml, user_id: int) -> np.ndarray:
 
 
 def _check_length(readers: dict, n: int):
-    "Warn when a history is longer than a model reads: it reads the latest part."
+    "Warn when a history is longer than a model reads (its `reads`; a model on MF factors alone reads it all): it reads the latest part."
     for saved in readers.values():
-        length = saved.model.config.get("length")
-        if length and n > length:
-            warnings.warn(f"The history has {n} movies; {type(saved.model).__name__} reads only the latest of them ({length}).")
+        reads = getattr(saved.model, "reads", None)
+        if reads and n > reads:
+            warnings.warn(f"The history has {n} movies; {type(saved.model).__name__} reads only the latest {reads} of them.")
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #a3b049d9
+_CATALOGUES = weakref.WeakKeyDictionary()  # built once per model: a served model answers many histories
+
+
 def _catalogue(saved: TrainedModel) -> TitleIndex:
     "The titles the model knows."
-    return TitleIndex(pd.DataFrame({"movie_id": saved.movies.ids, "title": saved.movies.labels}))
+    if saved not in _CATALOGUES:
+        _CATALOGUES[saved] = TitleIndex(pd.DataFrame({"movie_id": saved.movies.ids, "title": saved.movies.labels}))
+    return _CATALOGUES[saved]
 
 
 def _scores(by: str, readers: dict, codes, candidates, weight: float, clip) -> dict:
@@ -222,9 +228,9 @@ def _scores(by: str, readers: dict, codes, candidates, weight: float, clip) -> d
 
 
 def _because(found: dict, best: np.ndarray, history: pd.DataFrame, reasons: int) -> list[str]:
-    "For each of the `best` candidates, the `reasons` titles of `history` whose absence (people 1, 2, ... of `found`) lowers its score the most."
-    drops = (found["rank"][0, best] - found["rank"][1:, best]).numpy()  # (history movies, picks)
-    top = np.argsort(-drops, axis=0, kind="stable")[:reasons]
+    "For each of the `best` candidates, the `reasons` titles of `history` that on their own (people 1, 2, ... of `found`) score it highest."
+    alone = found["rank"][1:, best].numpy()  # (history movies, picks)
+    top = np.argsort(-alone, axis=0, kind="stable")[:reasons]
     return ["; ".join(history.title.to_numpy()[top[:, j]]) for j in range(len(best))]
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #0e107151
@@ -239,7 +245,7 @@ def recommend(
     mix_weight: float = MIX["weight"],
     reasons: int = 2,
 ) -> pd.DataFrame:
-    "The `k` best movies a MovieLens user (`user_id`, with the data `ml`) or a person with a `history` (see `read_history`) has not rated: by predicted rating of `model`, chance of being watched next (`next_model`, or `model` if it rates nothing), or their `mix`; for a history, with the `reasons` movies of it that raised each most."
+    "The `k` best movies a MovieLens user (`user_id`, with the data `ml`) or a person with a `history` (see `read_history`) has not rated: by predicted rating of `model`, chance of being watched next (`next_model`, or `model` if it rates nothing), or their `mix`; for a history, with the `reasons` movies of it that on their own score each highest."
     next_model = next_model or (model if model is not None and not model.rates else None)
     model = model if model is not None and model.rates else None
     by = by or ("rating" if model is not None else "next")
@@ -253,15 +259,15 @@ def recommend(
         raise ValueError("Give either a user_id (with ml) or a history.")
     any_model = next(iter(readers.values()))
     if history is None:
-        seen, without = _user_seen(any_model, ml, user_id), []
+        seen, alone = _user_seen(any_model, ml, user_id), []
         codes = torch.as_tensor(any_model.users.encode([user_id]))
     else:
         history = read_history(history, _catalogue(any_model))
         _check_length(readers, len(history))
         seen = history.movie_id.to_numpy()
-        without = [history.drop(index=i) for i in history.index] if reasons and len(history) > 1 else []
-        readers = {name: for_person(m, history, *without) for name, m in readers.items()}
-        codes = torch.arange(1, len(without) + 2)
+        alone = [history.loc[[i]] for i in history.index] if reasons else []
+        readers = {name: for_person(m, history, *alone) for name, m in readers.items()}
+        codes = torch.arange(1, len(alone) + 2)
     candidates = np.setdiff1d(np.arange(1, any_model.movies.n_codes), any_model.movies.encode(seen))
     found = _scores(by, readers, codes, candidates, mix_weight, any_model.clip)
     best = torch.argsort(-found["rank"][0], stable=True)[:k].numpy()
@@ -270,6 +276,6 @@ def recommend(
         picks["chance_next"] = found["next"][0, best].exp().numpy().round(4)
     if "rating" in found:
         picks["predicted_rating"] = found["rating"][0, best].clamp(*any_model.clip).numpy().round(2)
-    if without:
+    if alone:
         picks["because"] = _because(found, best, history, reasons)
     return picks

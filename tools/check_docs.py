@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Build the documentation site without Quarto and check it in headless Chromium.
 
-    python tools/check_docs.py
+    python tools/check_docs.py [--report FILE]
 
 Builds the site from the current notebooks (tools/build_docs), then opens every page of the sidebar in Debian's
 chromium through chromedriver and checks its title, its saved plots, an API entry for every exported name, the
 sidebar, every internal link and the search box. Exits non-zero on any failure; says SKIPPED when chromium or
-chromedriver is missing.
+chromedriver is missing. With --report, also writes what each page showed, with the run's provenance, to FILE
+(JSON; the docs chapter shows it).
 """
+import argparse
 import json
+import platform
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +27,10 @@ import yaml
 from fastcore.test import test_eq
 from nbdev.doclinks import _nbpath2html
 
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--report", type=Path, metavar="FILE", help="write what each page showed, with provenance, to FILE")
+args = parser.parse_args()
+started = time.time()
 root = Path(__file__).resolve().parent.parent
 site = Path(tempfile.mkdtemp())/"site"
 built = subprocess.run([str(root/"tools"/"build_docs"), "--out", str(site)], capture_output=True, text=True)
@@ -162,3 +170,15 @@ if browser and driver_path:
     print(*(f"{p['chapter']}: title ok, {p['images']} images, {p['api_entries']} API entries" for p in found), sep="\n")
     print(f"sidebar lists all {len(sidebar_pages)} chapters; {len(targets)} internal link targets resolve; search ok; "
           f"screenshots in {site/'screenshots'}")
+    if args.report:
+        from movielens_rec.data.files import write_atomic
+        from movielens_rec.evaluate.provenance import provenance
+        version = subprocess.run([browser, "--version"], capture_output=True, text=True).stdout.strip()
+        report = {
+            "pages": [{k: p[k] for k in ("chapter", "title", "images", "api_entries")} | {"sidebar_section": sections[p["chapter"]]} for p in found],
+            "internal_link_targets": len(targets),
+            "seconds": round(time.time() - started, 1),
+            "provenance": provenance(device=f"{version} headless, {platform.machine()}", command=" ".join(["python", "tools/check_docs.py", *sys.argv[1:]])),
+        }
+        write_atomic(args.report, json.dumps(report, indent=1) + "\n")
+        print(f"report in {args.report}")

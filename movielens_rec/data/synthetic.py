@@ -105,14 +105,14 @@ _SECOND_WORDS = (
 )
 
 
-def _synthetic_title(i: int, year: int) -> str:
-    "A unique ML-1M style title for movie number `i`: accents, articles moved to the end, alternative titles, a year."
+def _synthetic_title(i: int, year: int, sequel: bool = False) -> str:
+    "A unique ML-1M style title for movie number `i` (or its `sequel`): accents, articles moved to the end, alternative titles, a year."
     first, second = (
         _FIRST_WORDS[i % len(_FIRST_WORDS)],
         _SECOND_WORDS[i // len(_FIRST_WORDS) % len(_SECOND_WORDS)],
     )
     part = i // (len(_FIRST_WORDS) * len(_SECOND_WORDS))
-    name = f"{first} {second}" + (f" {part + 1}" if part else "")
+    name = f"{first} {second}" + (f" {part + 1}" if part else "") + (" II" if sequel else "")
     variant = i % 4
     if variant == 1:
         name = f"{name}, The"
@@ -123,8 +123,24 @@ def _synthetic_title(i: int, year: int) -> str:
     return f"{name} ({year})"
 
 # %% ../../nbs/5_appendix/91_format.ipynb #b16ae45d
-def _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain) -> tuple:
-    "(movie ids, the ratings.dat lines) of a synthetic dataset, drawn from `rng`."
+def _plant_sequels(rng, picks, taken, counts, sequels: int):
+    "Give the `sequels` most popular pairs of movies (`picks` codes 0 and 1, 2 and 3, ...) the order of a film and its sequel: whoever watches the film watches the sequel one to five ratings later, in place of what they would have watched there."
+    for film, sequel in np.arange(2 * sequels).reshape(-1, 2):
+        rows, cols = np.nonzero((picks == film) & taken)
+        later = np.minimum(cols + rng.integers(1, 6, len(rows)), counts[rows] - 1)
+        rows, later = rows[later > cols], later[later > cols]  # a film watched last has no sequel yet
+        owned = (picks[rows] == sequel) & taken[rows]
+        has, where = owned.any(1), owned.argmax(1)
+        picks[rows[~has], later[~has]] = sequel
+        # a sequel already watched moves there, the movies between shifting by one, so no other pair changes order
+        rows, where, later = rows[has], where[has], later[has]
+        place = np.tile(np.arange(picks.shape[1], dtype=float), (len(rows), 1))
+        place[np.arange(len(rows)), where] = later + np.where(where < later, 0.5, -0.5)
+        picks[rows] = np.take_along_axis(picks[rows], np.argsort(place, axis=1, kind="stable"), axis=1)
+
+
+def _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain, sequels) -> tuple:
+    "(movie ids, the ratings.dat lines, each sequel's film) of a synthetic dataset, drawn from `rng`."
     movie_ids = np.sort(
         rng.choice(np.arange(1, 3 * n_movies + 1), n_movies, replace=False)
     )
@@ -146,6 +162,8 @@ def _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, 
         place, start = chain.permutation(len(rated)), chain.integers(0, len(rated), n_users)
         lap = np.where(taken, (place[picks] - start[:, None]) % len(rated), len(rated))
         picks = np.take_along_axis(picks, np.argsort(lap, axis=1, kind="stable"), axis=1)
+    if sequels:
+        _plant_sequels(np.random.default_rng([seed, 2]), picks, taken, counts, sequels)
     user = np.repeat(np.arange(n_users), counts)
     movie = rated[picks[taken]]
     # Ratings: biases plus a low-rank taste match plus a mood that drifts along each user's sequence (AR(1)).
@@ -184,11 +202,11 @@ def _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, 
     ratings = np.column_stack([user + 1, movie_ids[movie], stars, stamps])[order]
     buffer = io.BytesIO()
     np.savetxt(buffer, ratings, fmt="%d::%d::%d::%d")
-    return movie_ids, buffer.getvalue()
+    return movie_ids, buffer.getvalue(), dict(zip(rated[1 : 2 * sequels : 2], rated[: 2 * sequels : 2]))
 
 
-def _synthetic_movies_and_users(rng, movie_ids, n_users) -> tuple:
-    "The movies.dat and users.dat text of a synthetic dataset, drawn from `rng`."
+def _synthetic_movies_and_users(rng, movie_ids, n_users, film_of: dict) -> tuple:
+    "The movies.dat and users.dat text of a synthetic dataset, drawn from `rng`; a sequel is titled after its film (`film_of`)."
     n_movies = len(movie_ids)
     years = rng.integers(1919, 2001, n_movies)
     genres = [
@@ -200,7 +218,7 @@ def _synthetic_movies_and_users(rng, movie_ids, n_users) -> tuple:
         for _ in range(n_movies)
     ]
     movies = "".join(
-        f"{m}::{_synthetic_title(i, y)}::{g}\n"
+        f"{m}::{_synthetic_title(film_of.get(i, i), y, i in film_of)}::{g}\n"
         for i, (m, y, g) in enumerate(zip(movie_ids, years, genres))
     )
     users = "".join(
@@ -225,11 +243,14 @@ def make_synthetic_movielens(
     mood_sd: float = 0.6,
     seed: int = 0,
     watch_chain: bool = False,
+    sequels: int = 0,
 ) -> Path:
     "Write a small dataset in the exact ML-1M format to folder `dest`, with a planted low-rank and sequence signal."
     rng = np.random.default_rng(seed)
-    movie_ids, ratings = _synthetic_ratings(rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain)
-    movies, users = _synthetic_movies_and_users(rng, movie_ids, n_users)
+    movie_ids, ratings, film_of = _synthetic_ratings(
+        rng, n_users, n_movies, ratings_per_user, rank, mood_sd, seed, watch_chain, sequels
+    )
+    movies, users = _synthetic_movies_and_users(rng, movie_ids, n_users, film_of)
     dest = Path(dest)
     write_atomic(dest / "ratings.dat", ratings)
     write_atomic(dest / "movies.dat", movies, ML1M_ENCODING)

@@ -91,10 +91,16 @@ class NextItemTransformer(nn.Module):
 NextItemTransformer.rates = False
 
 
+@patch(as_prop=True)
+def reads(self: NextItemTransformer) -> int:
+    "How many of a person's latest ratings a prediction reads."
+    return self.config["length"]
+
+
 @patch
 def context(self: NextItemTransformer, ratings, order, profiles, users, movies) -> dict:
-    "Each user's latest `length` ratings of `ratings`, in time `order`."
-    return latest_histories(ratings, users, movies, order, self.config["length"] + 1)
+    "Each user's latest `reads` ratings of `ratings`, in time `order`."
+    return latest_histories(ratings, users, movies, order, self.reads + 1)
 
 
 @patch

@@ -170,10 +170,16 @@ def candidate_scores(self: SeqTransformer, users, movies, prev_movies, prev_rati
 SeqTransformer.rates = True
 
 
+@patch(as_prop=True)
+def reads(self: SeqTransformer) -> int:
+    "How many of a person's latest ratings a prediction reads: the candidate takes the last position."
+    return self.config["length"] - 1
+
+
 @patch
 def context(self: SeqTransformer, ratings, order, profiles, users, movies) -> dict:
-    "Each user's latest `length - 1` ratings of `ratings`, in time `order`."
-    return latest_histories(ratings, users, movies, order, self.config["length"])
+    "Each user's latest `reads` ratings of `ratings`, in time `order`."
+    return latest_histories(ratings, users, movies, order, self.reads + 1)
 
 
 @patch
