@@ -189,9 +189,9 @@ def _run_recommend(args) -> int:
     saved = _best_run(folder, args.model)
     model = TrainedModel.load(saved)
     next_dir = folder / "runs" / "next-item-seed0" / "model"
-    next_model = model  # a run of the next-movie model itself
+    next_model, next_path = model, saved  # a run of the next-movie model itself
     if model.rates:
-        next_model = TrainedModel.load(next_dir) if next_dir.is_dir() else None
+        next_model, next_path = (TrainedModel.load(next_dir) if next_dir.is_dir() else None), next_dir
     by = args.by or ("next" if next_model is not None else "rating")
     if by != "rating" and next_model is None:
         raise DataError(f"{folder} has no next-movie model (runs/next-item-seed0): use --by rating, or a comparison folder.")
@@ -208,7 +208,8 @@ def _run_recommend(args) -> int:
     if args.json:
         print(picks.to_json(orient="records"))
     else:
-        print(f"top {args.k} for {whom}, by {RANKED_BY[by]} ({saved.parent.name}):\n{picks.to_string(index=False)}")
+        used = {"rating": [saved], "next": [next_path], "mix": [next_path, saved]}[by]
+        print(f"top {args.k} for {whom}, by {RANKED_BY[by]} ({' and '.join(p.parent.name for p in used)}):\n{picks.to_string(index=False)}")
     return 0
 
 # %% ../nbs/5_appendix/94_cli.ipynb #350442f2

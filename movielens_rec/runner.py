@@ -156,7 +156,6 @@ MODELS = {
                 {"dropout": 0.1},
                 {"length": 100, "stride": 100},
                 {"n_layers": 3},
-                {"d_model": 128, "ff_dim": 512},
             )
         ),
         search={"keep": "best", "patience": 10, "threshold": 0.0},  # the one-cycle schedule anneals in its last third
