@@ -124,7 +124,7 @@ def _synthetic_title(i: int, year: int, sequel: bool = False) -> str:
 
 # %% ../../nbs/5_appendix/91_format.ipynb #b16ae45d
 def _plant_sequels(rng, picks, taken, counts, sequels: int):
-    "Give the `sequels` most popular pairs of movies (`picks` codes 0 and 1, 2 and 3, ...) the order of a film and its sequel: whoever watches the film watches the sequel one to five ratings later, in place of what they would have watched there."
+    "Give the `sequels` most popular pairs of movies (`picks` codes 0 and 1, 2 and 3, ...) the order of a film and its sequel: whoever watches the film watches the sequel a few ratings later."
     for film, sequel in np.arange(2 * sequels).reshape(-1, 2):
         rows, cols = np.nonzero((picks == film) & taken)
         later = np.minimum(cols + rng.integers(1, 6, len(rows)), counts[rows] - 1)

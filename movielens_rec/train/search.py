@@ -74,7 +74,7 @@ def inner_search(
     chosen = select_config(table.assign(row=table.index), table.se[best], metric=metric, greater_is_better=greater_is_better)
     return table, dict(space[int(chosen["row"])])  # the settings as the space gave them: a setting not named keeps its default
 
-
+# %% ../../nbs/3_fair/09_mf_fair.ipynb #432e0625
 def search_records(out, n: int) -> dict:
     "What the `n` runs of a search in `out` left beside their metrics, where each run wrote it: learning curves (`curves`, a column `row` naming the run) and each held-out movie's rank (`ranks`, a column a run)."
     folders, found = [Path(out) / f"{i:02d}" for i in range(n)], {}
