@@ -25,7 +25,7 @@ from movielens_rec.evaluate.rating import evaluate
 from movielens_rec.models.mf import MfDotBias
 from movielens_rec.evaluate.provenance import provenance
 from movielens_rec.data.split import leave_last_out
-from movielens_rec.train.trainer import TrainConfig, fit, native_bf16, predict
+from movielens_rec.train.trainer import TrainConfig, blockwise_cross_entropy, fit, native_bf16, predict
 from movielens_rec.runner import MODELS, recipe
 from movielens_rec.train.settings import MF_FAIR, NEXT_ITEM, SEQ_FAIR
 
@@ -258,6 +258,47 @@ def bench_next_item_throughput(data_dir, reference_steps=20):
                         "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native_bf16("cpu")}}
 
 
+def _training_steps(model, batches, bf16: bool) -> float:
+    "Seconds for one pass of training steps over `batches` (forward, blockwise cross-entropy, backward, AdamW)."
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    start = time.perf_counter()
+    for *inputs, ratings in batches:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            states = model(*inputs)
+            rated = ratings > 0
+            loss = blockwise_cross_entropy(model.scores, states[rated], inputs[1][rated])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def bench_next_item_compile(data_dir, n_batches=40):
+    "Does torch.compile speed up next-movie training? Training steps of the NEXT_ITEM model compiled versus as the project runs it, on the same batches."
+    ml = load_movielens(data_dir)
+    _warm_up()
+    made = recipe("next-item", ml, epochs=1, progress=False, log=False)
+    chunks, bf16 = made.train_data, native_bf16("cpu")
+    # batches of similar length, as the trainer's bucketing makes them, so that shapes vary as in training
+    order = torch.argsort(chunks.lengths, descending=True)
+    batches = [chunks.__getitems__(b.tolist()) for b in order.split(made.config.batch_size)]
+    batches = [batches[i] for i in np.linspace(0, len(batches) - 1, n_batches).astype(int)]
+    torch.manual_seed(0)
+    eager = _training_steps(made.make(), batches, bf16)
+    torch.manual_seed(0)
+    compiled_model = torch.compile(made.make(), dynamic=True)
+    first = _training_steps(compiled_model, batches, bf16)  # compiles, once per new shape
+    compiled = _training_steps(compiled_model, batches, bf16)
+    positions = sum(int((b[-1] > 0).sum()) for b in batches)
+    return {"metric": "next-movie training throughput with torch.compile (rated positions per second)",
+            "project": positions / compiled, "reference": positions / eager, "ratio": eager / compiled,
+            "goal": "> 1.1x to be worth compiling", "passed": eager / compiled > 1.1,
+            "details": {"project": f"torch.compile(dynamic=True) of the NEXT_ITEM model, {n_batches} training steps after a first "
+                                   "pass that compiles", "reference": "the same steps of the same model uncompiled, as fit trains it",
+                        "first_pass_seconds": first, "precision": "bf16" if bf16 else "fp32", "settings": NEXT_ITEM,
+                        "cpu_capability": torch.backends.cpu.get_cpu_capability()}}
+
+
 def bench_recommend_latency(data_dir, run_dir="runs/fair", repeats=5):
     "Seconds to load a comparison's next-movie and causal rating models, and to answer a new 20-film history by the mix, with reasons."
     from movielens_rec.models.trained import TrainedModel
@@ -284,7 +325,8 @@ def bench_recommend_latency(data_dir, run_dir="runs/fair", repeats=5):
 BENCHMARKS = {"mf-throughput": bench_mf_throughput, "mf-fair-vs-svd": bench_mf_fair_vs_svd,
               "data-preparation": bench_data_preparation, "bst-throughput": bench_bst_throughput,
               "bst-precision": bench_bst_precision, "seq-throughput": bench_seq_throughput,
-              "next-item-throughput": bench_next_item_throughput, "recommend-latency": bench_recommend_latency}
+              "next-item-throughput": bench_next_item_throughput, "next-item-compile": bench_next_item_compile,
+              "recommend-latency": bench_recommend_latency}
 
 
 def main(argv=None) -> int:

@@ -141,14 +141,15 @@ MODELS = {
     "seq-blend": Spec(None, "blend", parts=("mf-fair", "seq-transformer")),
     # a search run stops when its inner NDCG@10 has not risen for ten epochs, and is judged at its best epoch
     "next-item": Spec(
-        lambda users, movies, mean, s: NextItemTransformer(movies.n_codes, **_sizes(s, "length", *_TRANSFORMER, "ratings")),
+        lambda users, movies, mean, s: NextItemTransformer(movies.n_codes, **_sizes(s, "length", *_TRANSFORMER, "ratings", "gaps")),
         "histories",
         settings=NEXT_ITEM,
         train=lambda s: _schedule(s, eval_batch_size=256, weight_decay=0.0, keep="last", task="next-item", bucket=True),
         task="next",
-        # one change at a time from a SASRec-sized model, the cheapest first; every row names all it varies
+        # one change at a time from a SASRec-sized model, the cheapest first, then from the choice among those five
+        # (dropout 0.1); every row names all it varies
         space=tuple(
-            {"epochs": 40, "ratings": False, "dropout": 0.2, "length": 200, "stride": 200, "n_layers": 2, "d_model": 64, "ff_dim": 256}
+            {"epochs": 40, "ratings": False, "gaps": False, "dropout": 0.2, "length": 200, "stride": 200, "n_layers": 2, "d_model": 64, "ff_dim": 256}
             | change
             for change in (
                 {"ratings": True},
@@ -156,6 +157,8 @@ MODELS = {
                 {"dropout": 0.1},
                 {"length": 100, "stride": 100},
                 {"n_layers": 3},
+                {"dropout": 0.1, "length": 100, "stride": 100},
+                {"dropout": 0.1, "gaps": True},
             )
         ),
         search={"keep": "best", "patience": 10, "threshold": 0.0},  # the one-cycle schedule anneals in its last third

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 
-from ..data.histories import latest_histories
+from ..data.histories import GAP_CODES, latest_histories
 from .mf import init_settings
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #d7a6ff26
@@ -48,6 +48,7 @@ class NextItemTransformer(nn.Module):
         ff_dim: int = 256,
         dropout: float = 0.2,
         ratings: bool = True,  # whether a position reads the rating of the movie before it, not only the movie
+        gaps: bool = False,  # whether it also reads how long after its predecessor that rating came
     ):
         super().__init__()
         self.config = init_settings()
@@ -58,16 +59,23 @@ class NextItemTransformer(nn.Module):
         self.blocks = nn.ModuleList(CausalBlock(d_model, n_heads, ff_dim, dropout) for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
         self.movie_bias = nn.Parameter(torch.zeros(n_movies))
-        for table in (self.movie, self.rating, self.position):
+        tables = [self.movie, self.rating, self.position]
+        if gaps:  # made last, so that a model without it starts from the same weights as before it existed
+            self.gap = nn.Embedding(GAP_CODES, d_model, padding_idx=0)
+            tables.append(self.gap)
+        for table in tables:
             nn.init.normal_(table.weight, 0, 0.02)
-        with torch.no_grad():
-            self.movie.weight[0] = self.rating.weight[0] = 0
+            if table.padding_idx is not None:
+                with torch.no_grad():
+                    table.weight[0] = 0
 
-    def states(self, prev_movies, prev_ratings) -> torch.Tensor:
+    def states(self, prev_movies, prev_ratings, prev_gaps) -> torch.Tensor:
         "(batch, positions, d_model): what each position knows of the history before it."
         x = self.movie(prev_movies) + self.position.weight[: prev_movies.shape[1]]
         if self.config["ratings"]:
             x = x + self.rating(prev_ratings.long())
+        if self.config["gaps"]:
+            x = x + self.gap(prev_gaps.long())
         x = self.dropout(x)
         for block in self.blocks:
             x = block(x)
@@ -78,14 +86,14 @@ class NextItemTransformer(nn.Module):
         scores = states @ self.movie.weight.T + self.movie_bias
         return scores.index_fill(-1, torch.zeros(1, dtype=torch.long, device=scores.device), -1e4)
 
-    def next_scores(self, prev_movies, prev_ratings, positions) -> torch.Tensor:
+    def next_scores(self, prev_movies, prev_ratings, prev_gaps, positions) -> torch.Tensor:
         "(rows, movies): each row's scores at its one `positions` entry, the movie that follows the history before it."
-        states = self.states(prev_movies, prev_ratings)
+        states = self.states(prev_movies, prev_ratings, prev_gaps)
         return self.scores(states[torch.arange(len(positions)), positions])
 
-    def forward(self, users, movies, prev_movies, prev_ratings):
+    def forward(self, users, movies, prev_movies, prev_ratings, prev_gaps):
         "States (batch, positions, d_model) for `scores`; `movies`, the answers, are not read."
-        return self.states(prev_movies, prev_ratings)
+        return self.states(prev_movies, prev_ratings, prev_gaps)
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #e5f28c0e
 NextItemTransformer.rates = False
@@ -111,6 +119,6 @@ def score_movies(self: NextItemTransformer, users, context: dict) -> torch.Tenso
     full = (count == self.config["length"])[:, None]
     # a history shorter than a chunk starts with an empty position
     shift = lambda a: np.where(full, a, np.pad(a, ((0, 0), (1, 0)))[:, :-1])
-    prev_movies, prev_ratings = (shift(context[key][codes]) for key in ("last_movies", "last_ratings"))
+    inputs = [shift(context[key][codes]) for key in ("last_movies", "last_ratings", "last_gaps")]
     position = np.minimum(count, self.config["length"] - 1)
-    return self.next_scores(*(torch.as_tensor(a, device=users.device) for a in (prev_movies, prev_ratings, position)))
+    return self.next_scores(*(torch.as_tensor(a, device=users.device) for a in (*inputs, position)))

@@ -106,14 +106,14 @@ class SeqTransformer(nn.Module):
             + (taste * mf.movie_factors(movies)).sum(-1)
         )
 
-    def forward(self, users, movies, prev_movies, prev_ratings):
-        "Predicted ratings (batch, positions) for chunks of movies, given the movie and rating before each."
+    def forward(self, users, movies, prev_movies, prev_ratings, prev_gaps=None):
+        "Predicted ratings (batch, positions) for chunks of movies, given the movie and rating before each (not their time)."
         x = self._tokens(users, movies, prev_movies, prev_ratings)
         n = movies.shape[1]
         state = self.norm(self.encoder(x, mask=self.mask[:n, :n]))
         return self._rating(state, users, movies)
 
-    def penalty(self, users, movies, prev_movies, prev_ratings):
+    def penalty(self, users, movies, *history):
         "The MF's L2 penalty, over the rated positions' users and movies."
         rated = movies > 0
         return self.mf.penalty(users[:, None].expand_as(movies)[rated], movies[rated])

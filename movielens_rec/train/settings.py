@@ -36,16 +36,18 @@ SEQ_FAIR = {
     "epochs": 3,
 }
 # results/ml-1m/next-item-search.csv: past ratings read or not, dropout, chunk length and depth, one change at a time
-# from a SASRec-sized model; forty epochs of a one-cycle schedule
+# from a SASRec-sized model, then chunk length and the time between ratings from the best of those (dropout 0.1);
+# forty epochs of a one-cycle schedule
 NEXT_ITEM = {
-    "length": 200,
-    "stride": 200,
+    "length": 100,
+    "stride": 100,
     "d_model": 64,
     "n_heads": 2,
     "n_layers": 2,
     "ff_dim": 256,
     "dropout": 0.1,
     "ratings": False,
+    "gaps": False,
     "lr": 0.004,
     "batch_size": 128,
     "epochs": 40,
