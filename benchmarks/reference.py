@@ -96,9 +96,9 @@ class PlainNextItem(torch.nn.Module):
 
 def _plain_next_item_steps(chunks, n_movies, batch_size, steps, lr=0.004):
     "Rated positions per second over `steps` batches of padded chunks in random order: fp32, full cross-entropy at the rated positions."
-    model = PlainNextItem(n_movies)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     movies, prev_movies, prev_ratings = chunks.inputs[1:4]
+    model = PlainNextItem(n_movies, length=prev_movies.shape[1])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     order, positions = torch.randperm(len(chunks)), 0
     start = time.perf_counter()
     for batch in order.split(batch_size)[:steps]:

@@ -252,7 +252,8 @@ def bench_next_item_throughput(data_dir, reference_steps=20):
             "reference": reference, "ratio": project / reference, "goal": ">= 3x", "passed": project / reference >= 3,
             "details": {"project": f"one epoch of fit with NEXT_ITEM ({made.config.mixed_precision} precision, chunks batched by "
                                    "length, padding dropped, fused causal attention, cross-entropy in blocks; its validation included)",
-                        "reference": f"{reference_steps} steps of the same chunks in random order, fp32, every chunk padded to 200, "
+                        "reference": f"{reference_steps} steps of the same chunks in random order, fp32, every chunk padded to "
+                                     f"{chunks.inputs[2].shape[1]}, "
                                      "nn.TransformerEncoder with a causal mask, scores at every position",
                         "settings": NEXT_ITEM, "rated_positions": positions,
                         "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native_bf16("cpu")}}

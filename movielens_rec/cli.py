@@ -289,7 +289,7 @@ def _recommend_command(jobs, parents: dict):
     rec.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a comparison folder (uses its best model) or a train run folder")
     whom = rec.add_mutually_exclusive_group(required=True)
     whom.add_argument("--user", type=int, help="MovieLens user id")
-    whom.add_argument("--history", metavar="FILE.csv", help="your history: a CSV with a title column, a rating column (1-5) and optionally a timestamp column, in the order watched")
+    whom.add_argument("--history", metavar="FILE.csv", help="your history: a CSV with a title column, a rating column (1-5) and optionally a timestamp column (seconds since 1970 or dates; the next-movie model reads the time between ratings), in the order watched")
     whom.add_argument("--seen", action="append", metavar="TITLE", help="a movie you have seen and liked (repeat it, in the order watched); found as typed: 'the matrix' finds 'Matrix, The (1999)'")
     rec.add_argument("-k", type=_positive, default=10, help="how many movies (default: %(default)s)")
     raters = [name for name, spec in MODELS.items() if spec.task == "rating"]

@@ -24,7 +24,7 @@ from .models.mf import BiasedMF
 from .models.next_movie import NextItemTransformer
 from .models.seq import SeqTransformer
 from .models.trained import TrainedModel
-from .train.settings import MIX
+from .train.settings import MIX, UNTIMED_GAP
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #557270fb
 _ARTICLES = ("the", "a", "an", "il", "la", "le", "les", "l", "el", "los", "das", "der", "die", "det")
@@ -119,20 +119,34 @@ def _history_frame(history) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["title", "rating"])
 
 
+def _seconds(stamps: pd.Series) -> np.ndarray:
+    "Times as seconds since 1970: numbers as they are (MovieLens's own), else dates as pandas reads them."
+    if stamps.isna().any():
+        raise DataError(f"{stamps.isna().sum()} rows have no timestamp: give every row a time, or leave the column out.")
+    numbers = pd.to_numeric(stamps, errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy(np.int64)
+    try:
+        return ((pd.to_datetime(stamps, format="mixed") - pd.Timestamp(0)) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"A timestamp is neither seconds since 1970 nor a date ({error}); fix it or leave the column out.") from None
+
+
 def read_history(history, titles: TitleIndex) -> pd.DataFrame:
-    "A person's history (titles, (title, rating) pairs, a table or a CSV path) as `movie_id`, `title`, `rating`, in the order watched."
+    "A person's history (titles, (title, rating) pairs, a table or a CSV path) as `movie_id`, `title`, `rating` (and `timestamp`, in seconds, if given), in the order watched."
     frame = _history_frame(history)
     if len(frame) == 0:
         raise DataError("The history is empty: give at least one title.")
     if "timestamp" in frame.columns:
-        frame = frame.sort_values("timestamp", kind="stable")
+        frame = frame.assign(timestamp=_seconds(frame.timestamp)).sort_values("timestamp", kind="stable")
     ratings = pd.to_numeric(frame.get("rating", pd.Series(np.nan, index=frame.index)), errors="coerce").fillna(LIKED)
     wrong = ~ratings.between(1, 5)
     if wrong.any():
         bad = ", ".join(f"{t!r}: {r}" for t, r in zip(frame.title[wrong], frame.get("rating")[wrong]))
         raise DataError(f"Ratings go from 1 to 5; these are not: {bad}.")
     ids = titles.movie_ids(frame.title.astype(str))
-    return pd.DataFrame({"movie_id": ids, "title": titles.titles.loc[ids].to_numpy(), "rating": ratings.round().astype(int).to_numpy()})
+    read = pd.DataFrame({"movie_id": ids, "title": titles.titles.loc[ids].to_numpy(), "rating": ratings.round().astype(int).to_numpy()})
+    return read.assign(timestamp=frame.timestamp.to_numpy()) if "timestamp" in frame.columns else read
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #a56709df
 @patch
@@ -172,10 +186,11 @@ def people(self: SeqTransformer, histories: list) -> SeqTransformer:
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #6d8aebcc
 def _as_ratings(histories: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
-    "Histories (`movie_id`, `rating`) as one ratings table, person i with user id i, and its time order (as given)."
+    "Histories (`movie_id`, `rating`, `timestamp` if every one has times) as one ratings table, person i with user id i, and its time order (as given); without times, `UNTIMED_GAP` seconds apart."
     frame = pd.concat([h.assign(user_id=i) for i, h in enumerate(histories)], ignore_index=True)
-    frame = frame.assign(timestamp=np.arange(len(frame)))[["user_id", "movie_id", "rating", "timestamp"]]
-    return frame, np.arange(len(frame))
+    if "timestamp" not in frame or frame.timestamp.isna().any():
+        frame["timestamp"] = np.arange(len(frame)) * UNTIMED_GAP
+    return frame[["user_id", "movie_id", "rating", "timestamp"]], np.arange(len(frame))
 
 
 def for_person(saved: TrainedModel, *histories: pd.DataFrame) -> TrainedModel:

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['seen_matrix', 'movie_counts', 'popularity_scorer', 'rank_all', 'held_out_rankings', 'ranking_table',
-           'training_ratings', 'held_out_model', 'blend_scorer', 'mix', 'mix_scorer']
+           'training_ratings', 'held_out_model', 'blend_scorer', 'mix', 'mix_scorer', 'kept_scores']
 
 # %% ../../nbs/4_next_movie/16_rankers.ipynb #fbaf4e17
 import time
@@ -131,3 +131,16 @@ def mix(next_scores: torch.Tensor, ratings: torch.Tensor, weight: float, clip=(1
 def mix_scorer(next_score, rating_score, weight: float, clip=(1.0, 5.0)):
     "Scores for a block of user codes: the `mix` of a next-movie scorer's and a rating scorer's scores."
     return lambda users: mix(next_score(users), rating_score(users), weight, clip)
+
+# %% ../../nbs/4_next_movie/16_rankers.ipynb #9086aa20
+def kept_scores(score):
+    "`score`, keeping each block of scores it makes: a block asked for again (a search over the mix's weight asks for every block once a weight) is read back, not scored again."
+    kept = {}
+
+    def again(users: torch.Tensor) -> torch.Tensor:
+        key = users.cpu().numpy().tobytes()
+        if key not in kept:
+            kept[key] = score(users)
+        return kept[key]
+
+    return again
