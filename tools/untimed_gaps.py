@@ -27,9 +27,9 @@ from movielens_rec.train.search import inner_data
 CODES = (0, 1, 2, 6, 7, 8, 9, 10, 11, 13, 17)
 
 
-def code_seconds(code: int) -> int:
-    "The seconds between two ratings that `gap_codes` gives `code` (0 for code 0, no time known)."
-    return 0 if code < 2 else 2 ** (code - 2)
+def code_seconds(code: int) -> float:
+    "The seconds between two ratings that `gap_codes` gives `code`; none for code 0, no time known."
+    return float("nan") if code == 0 else 0 if code == 1 else 2 ** (code - 2)
 
 
 def main(argv=None) -> int:
