@@ -120,14 +120,14 @@ def _history_frame(history) -> pd.DataFrame:
 
 
 def _seconds(stamps: pd.Series) -> np.ndarray:
-    "Times as seconds since 1970: numbers as they are (MovieLens's own), else dates as pandas reads them."
+    "Times as seconds since 1970: numbers as they are (MovieLens's own), else dates as pandas reads them (UTC unless they name a zone)."
     if stamps.isna().any():
         raise DataError(f"{stamps.isna().sum()} rows have no timestamp: give every row a time, or leave the column out.")
     numbers = pd.to_numeric(stamps, errors="coerce")
     if numbers.notna().all():
         return numbers.to_numpy(np.int64)
     try:
-        return ((pd.to_datetime(stamps, format="mixed") - pd.Timestamp(0)) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+        return ((pd.to_datetime(stamps, format="mixed", utc=True) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
     except (ValueError, TypeError) as error:
         raise DataError(f"A timestamp is neither seconds since 1970 nor a date ({error}); fix it or leave the column out.") from None
 
