@@ -186,10 +186,10 @@ def people(self: SeqTransformer, histories: list) -> SeqTransformer:
 
 # %% ../nbs/4_next_movie/19_for_you.ipynb #6d8aebcc
 def _as_ratings(histories: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
-    "Histories (`movie_id`, `rating`, `timestamp` if every one has times) as one ratings table, person i with user id i, and its time order (as given); without times, `UNTIMED_GAP` seconds apart."
+    "Histories (`movie_id`, `rating`, `timestamp` if every one has times) as one ratings table, person i with user id i, and its time order (as given); without times, `UNTIMED_GAP` seconds apart, or (None) with no time known."
     frame = pd.concat([h.assign(user_id=i) for i, h in enumerate(histories)], ignore_index=True)
     if "timestamp" not in frame or frame.timestamp.isna().any():
-        frame["timestamp"] = np.arange(len(frame)) * UNTIMED_GAP
+        frame["timestamp"] = np.nan if UNTIMED_GAP is None else np.arange(len(frame)) * UNTIMED_GAP
     return frame[["user_id", "movie_id", "rating", "timestamp"]], np.arange(len(frame))
 
 

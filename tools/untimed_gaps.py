@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Choose the time between ratings that a next-movie model reading the gaps assumes for a history given without times.
 
-    python tools/untimed_gaps.py --run runs/next-item-search2/runs/07 --out results/ml-1m/next-item-untimed.csv
+    python tools/untimed_gaps.py --run runs/next-item-search2/runs/08 --out results/ml-1m/next-item-untimed.csv
 
 Ranks every user's held-out movie of the inner split with the search run's model (trained on the inner split) as it
 is, reading the real gaps, then with every gap of each history replaced by one gap code (code 0: no time known; a
 history's first rating keeps its 0). Writes one row per fill with its metrics, standard error, the seconds that give
-that code, the paired difference in NDCG@10 to the real gaps, and the provenance; the best fill is `UNTIMED_GAP`.
+that code, the paired difference in NDCG@10 to the real gaps, and the provenance; the best fill is `UNTIMED_GAP` (None for code 0).
 """
 import argparse
 import json

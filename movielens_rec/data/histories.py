@@ -35,10 +35,11 @@ GAP_CODES = 32  # a gap of about 34 years has the last code
 
 
 def gap_codes(stamps: np.ndarray, first: np.ndarray) -> np.ndarray:
-    "Each rating's time since the rating before it, as a code: 1 in the same second, one more each time the gap doubles, 0 at a history's `first` rating (`stamps` in seconds, each history in time order)."
-    gaps = np.maximum(np.diff(stamps, prepend=stamps[:1]), 0)
-    codes = 1 + np.ceil(np.log2(1.0 + gaps)).astype(np.int64)
-    return np.where(first, 0, np.minimum(codes, GAP_CODES - 1))
+    "Each rating's time since the rating before it, as a code: 1 in the same second, one more each time the gap doubles, 0 at a history's `first` rating and where a time is unknown (NaN) (`stamps` in seconds, each history in time order)."
+    gaps = np.diff(stamps, prepend=stamps[:1])
+    unknown = np.isnan(gaps)
+    codes = 1 + np.ceil(np.log2(1.0 + np.maximum(np.where(unknown, 0, gaps), 0))).astype(np.int64)
+    return np.where(first | unknown, 0, np.minimum(codes, GAP_CODES - 1))
 
 # %% ../../nbs/3_fair/10_histories.ipynb #7fbbe224
 @dataclass

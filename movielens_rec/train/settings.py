@@ -37,7 +37,8 @@ SEQ_FAIR = {
 }
 # results/ml-1m/next-item-search.csv: past ratings read or not, dropout, chunk length and depth, one change at a time
 # from a SASRec-sized model, then chunk length and the time between ratings from the best of those (dropout 0.1),
-# alone and together; forty epochs of a one-cycle schedule
+# alone and together, then with each position's movie ranked in training only among the movies its user has not
+# rated; forty epochs of a one-cycle schedule
 NEXT_ITEM = {
     "length": 100,
     "stride": 100,
@@ -48,6 +49,7 @@ NEXT_ITEM = {
     "dropout": 0.1,
     "ratings": False,
     "gaps": True,
+    "unrated_negatives": True,
     "lr": 0.004,
     "batch_size": 128,
     "epochs": 40,
@@ -55,5 +57,6 @@ NEXT_ITEM = {
 # results/ml-1m/mix-search.csv: the weight of the predicted rating against the next-movie model's log-chance
 MIX = {"rating": "seq-transformer", "weight": 0.5}
 # results/ml-1m/next-item-untimed.csv: the seconds between ratings assumed for a history given without times, the gap
-# with which the chosen next-movie model ranked the inner split best when every time was hidden
-UNTIMED_GAP = 128
+# with which the chosen next-movie model ranked the inner split best when every time was hidden; None: no gap assumed,
+# every one read as unknown (code 0), which ranked best
+UNTIMED_GAP = None
