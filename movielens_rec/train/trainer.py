@@ -189,7 +189,7 @@ def native_bf16(device) -> bool:
 def blockwise_cross_entropy(
     score, states: torch.Tensor, targets: torch.Tensor, block: int = 256, penalty=None
 ) -> torch.Tensor:
-    "Mean cross-entropy of the `targets` (class codes) under `score(states)`, `block` rows at a time; `penalty(rows)`, if given, is added to those rows' scores of the first classes (-inf leaves a class out of the softmax, but never a row's own target)."
+    "Mean cross-entropy of the `targets` (class codes) under `score(states)`, `block` rows at a time; `penalty(rows)`, if given, is a new tensor (this function changes it) added to those rows' scores of the first classes (-inf leaves a class out of the softmax, but never a row's own target)."
     total = 0.0
     for start in range(0, len(targets), block):
         rows = slice(start, start + block)
