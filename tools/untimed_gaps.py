@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_rec.data.files import write_atomic
+from movielens_rec.data.histories import GAP_CODES, gap_codes
 from movielens_rec.data.movielens import load_movielens
 from movielens_rec.evaluate.provenance import provenance
 from movielens_rec.evaluate.ranking import paired_ranking
@@ -28,8 +29,12 @@ CODES = (0, 1, 2, 6, 7, 8, 9, 10, 11, 13, 17)
 
 
 def code_seconds(code: int) -> float:
-    "The seconds between two ratings that `gap_codes` gives `code`; none for code 0, no time known."
-    return float("nan") if code == 0 else 0 if code == 1 else 2 ** (code - 2)
+    "The fewest seconds, 0 or a power of two, between two ratings that `gap_codes` gives `code`; NaN for code 0, no time known."
+    if code == 0:
+        return float("nan")
+    candidates = np.r_[0.0, 2.0 ** np.arange(GAP_CODES)]
+    codes = [gap_codes(np.array([0.0, seconds]), np.array([True, False]))[1] for seconds in candidates]
+    return float(candidates[codes.index(code)])
 
 
 def main(argv=None) -> int:
