@@ -25,7 +25,7 @@ from movielens_rec.evaluate.rating import evaluate
 from movielens_rec.models.mf import MfDotBias
 from movielens_rec.evaluate.provenance import provenance
 from movielens_rec.data.split import leave_last_out
-from movielens_rec.train.trainer import TrainConfig, blockwise_cross_entropy, fit, native_bf16, predict
+from movielens_rec.train.trainer import TrainConfig, fit, linear_cross_entropy, native_bf16, predict
 from movielens_rec.runner import MODELS, recipe
 from movielens_rec.train.settings import MF_FAIR, NEXT_ITEM, SEQ_FAIR
 
@@ -260,14 +260,14 @@ def bench_next_item_throughput(data_dir, reference_steps=20):
 
 
 def _training_steps(model, batches, bf16: bool) -> float:
-    "Seconds for one pass of training steps over `batches` (forward, blockwise cross-entropy, backward, AdamW)."
+    "Seconds for one pass of training steps over `batches` (forward, linear_cross_entropy, backward, AdamW)."
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     start = time.perf_counter()
     for *inputs, ratings in batches:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             states = model(*inputs)
             rated = ratings > 0
-            loss = blockwise_cross_entropy(model.scores, states[rated], inputs[1][rated])
+            loss = linear_cross_entropy(states[rated], *model.head(), inputs[1][rated])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ShuffledBatches', 'RatingMetricsCallback', 'RankingMetricsCallback', 'HistoryCallback', 'choose_precision',
-           'native_bf16', 'blockwise_cross_entropy', 'RatingTrainer', 'TrainConfig', 'TrainResult', 'make_trainer',
-           'fit', 'predict', 'launch']
+           'native_bf16', 'linear_cross_entropy', 'RatingTrainer', 'TrainConfig', 'TrainResult', 'make_trainer', 'fit',
+           'predict', 'launch']
 
 # %% ../../nbs/5_appendix/93_training.ipynb #aa2894ff
 import json
@@ -186,21 +186,51 @@ def native_bf16(device) -> bool:
     return False
 
 # %% ../../nbs/5_appendix/93_training.ipynb #ff52eaec
-def blockwise_cross_entropy(
-    score, states: torch.Tensor, targets: torch.Tensor, block: int = 256, penalty=None
+class _LinearCrossEntropy(torch.autograd.Function):
+    "The loss and its gradients in one pass over blocks of rows; the backward pass scales the gradients made forward."
+
+    @staticmethod
+    def forward(ctx, states, weight, bias, targets, block, penalty, dtype):
+        s, w = states.detach().to(dtype), weight.detach().to(dtype)
+        grads = [torch.empty(states.shape, dtype=dtype, device=states.device),
+                 torch.zeros(weight.shape, device=weight.device), torch.zeros(bias.shape, device=bias.device)]
+        total = torch.zeros((), device=states.device)
+        for start in range(0, len(targets), block):
+            rows = slice(start, start + block)
+            at = (torch.arange(len(targets[rows]), device=targets.device), targets[rows])
+            if penalty is None:
+                scores = s[rows] @ w.T
+            else:
+                extra = penalty(rows).to(dtype)
+                extra[at] = 0  # a row's own target is never left out
+                scores = torch.addmm(extra, s[rows], w.T)
+            scores = scores.float().add_(bias)
+            scores[:, 0] = -torch.inf
+            total -= torch.log_softmax(scores, 1)[at].sum()
+            grad = torch.softmax(scores, 1)  # on a CPU, faster than the exponential of the line above
+            grad[at] -= 1
+            grads[2] += grad.sum(0)
+            grad = grad.to(dtype)
+            grads[0][rows] = grad @ w
+            grads[1] += grad.T @ s[rows]
+        ctx.save_for_backward(*grads)
+        ctx.dtypes, ctx.n = (states.dtype, weight.dtype, bias.dtype), len(targets)
+        return total / len(targets)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        scale = grad_output / ctx.n
+        return *((grad * scale).to(dtype) for grad, dtype in zip(ctx.saved_tensors, ctx.dtypes)), None, None, None, None
+
+
+def linear_cross_entropy(
+    states: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, targets: torch.Tensor, block: int = 256, penalty=None
 ) -> torch.Tensor:
-    "Mean cross-entropy of the `targets` (class codes) under `score(states)`, `block` rows at a time; `penalty(rows)`, if given, is a new tensor (this function changes it) added to those rows' scores of the first classes (-inf leaves a class out of the softmax, but never a row's own target)."
-    total = 0.0
-    for start in range(0, len(targets), block):
-        rows = slice(start, start + block)
-        scores, wanted = score(states[rows]).float(), targets[rows]
-        if penalty is not None:
-            extra = penalty(rows)
-            inside = wanted < extra.shape[1]
-            extra[inside.nonzero()[:, 0], wanted[inside]] = 0
-            scores[:, : extra.shape[1]] += extra
-        total = total + F.cross_entropy(scores, wanted, reduction="sum")
-    return total / len(targets)
+    "Mean cross-entropy of the `targets` (class codes) under `states @ weight.T + bias`, `block` rows at a time, class 0 left out; `penalty(rows)`, if given, is a new (rows, classes) tensor (this function changes it) added to those rows' scores: -inf leaves a class out of the softmax, but never a row's own target. Under autocast, the products run in its type."
+    device = states.device.type
+    dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else states.dtype
+    with torch.autocast(device, enabled=False):
+        return _LinearCrossEntropy.apply(states, weight, bias, targets, block, penalty, dtype)
 
 # %% ../../nbs/5_appendix/93_training.ipynb #d0c85073
 class RatingTrainer(Trainer):
@@ -253,16 +283,16 @@ class RatingTrainer(Trainer):
         "Cross-entropy of the movie rated at each rated position, scored against every movie (or, with `unrated_negatives`, every movie its user has not rated) from that position's state."
         rated = ratings > 0
         states, movies, owners = states[rated], movies[rated], users[:, None].expand_as(ratings)[rated]
-        score = self._accelerator.unwrap_model(self.model).scores
+        model = self._accelerator.unwrap_model(self.model)
         if self.model.training:
             # blocks that fit a CPU's cache; a GPU takes the batch at once
             block = 256 if self.device.type == "cpu" else max(1, len(movies))
             rated = self.rated_penalty
             penalty = None if rated is None else lambda rows: rated.index_select(0, owners[rows])
-            loss = blockwise_cross_entropy(score, states, movies, block, penalty)
+            loss = linear_cross_entropy(states, *model.head(), movies, block, penalty)
             return {"loss": loss, "model_outputs": None, "targets": movies, "batch_size": len(movies)}
         # validation ranks every movie by these scores (a validation batch has one scored position per chunk)
-        scores = score(states).float()
+        scores = model.scores(states).float()
         return {"loss": F.cross_entropy(scores, movies), "model_outputs": scores, "targets": movies, "batch_size": len(movies)}
 
     def print(self, *args, **kwargs):
@@ -288,7 +318,8 @@ class RatingTrainer(Trainer):
             # -inf where a user (row) rated a movie (column) in training: the movies their positions do not rank against;
             # added to the scores, which is several times faster on a CPU than filling them through a mask
             users, movies = (x.to(self.device) for x in self.train_dataset.inputs[:2])
-            table = torch.zeros(int(users.max()) + 1, int(movies.max()) + 1, dtype=torch.bfloat16, device=self.device)
+            n_movies = len(self._accelerator.unwrap_model(self.model).head()[1])
+            table = torch.zeros(int(users.max()) + 1, n_movies, dtype=torch.bfloat16, device=self.device)
             self.rated_penalty = table.index_put_((users[:, None].expand_as(movies), movies), torch.tensor(-torch.inf, dtype=table.dtype, device=self.device))
 
     def _loader_kwargs(self, kwargs: dict) -> dict:
