@@ -43,7 +43,7 @@ def causal_attention(q, k, v, dropout: FastDropout) -> torch.Tensor:
 
 # %% ../../nbs/4_next_movie/15_next_movie.ipynb #d7a6ff26
 class CausalBlock(nn.Module):
-    "A pre-norm transformer layer in which each position attends to itself and the positions before it, with PyTorch's fused attention."
+    "A pre-norm transformer layer in which each position attends to itself and the positions before it, with PyTorch's fused attention outside training (`causal_attention`)."
 
     def __init__(self, d_model: int, n_heads: int, ff_dim: int, dropout: float):
         super().__init__()

@@ -287,8 +287,8 @@ class RatingTrainer(Trainer):
         if self.model.training:
             # blocks that fit a CPU's cache; a GPU takes the batch at once
             block = 256 if self.device.type == "cpu" else max(1, len(movies))
-            rated = self.rated_penalty
-            penalty = None if rated is None else lambda rows: rated.index_select(0, owners[rows])
+            table = self.rated_penalty
+            penalty = None if table is None else lambda rows: table.index_select(0, owners[rows])
             loss = linear_cross_entropy(states, *model.head(), movies, block, penalty)
             return {"loss": loss, "model_outputs": None, "targets": movies, "batch_size": len(movies)}
         # validation ranks every movie by these scores (a validation batch has one scored position per chunk)
